@@ -1,0 +1,54 @@
+"""Parley: a self-hostable real-time chat server on Flask-SocketIO."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+from flask import Flask
+
+from webapp.config import Config
+from webapp.errors import register_http_handlers
+from webapp.extensions import db, migrate, presence, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app; ``config`` (tests) overrides settings instead of reading the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    settings = Config() if config is None else Config(env={})
+    app.config.from_mapping(settings.as_dict())
+    if config is not None:
+        app.config.from_mapping(config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    presence.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        # None = same origin only (the Host the page was served from) plus the allow-list.
+        cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,
+        max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
+    )
+
+    from webapp.main import bp as main_bp
+    from webapp.api import bp as api_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    register_http_handlers(app)
+
+    from webapp.chat import events  # noqa: F401  (registers the Socket.IO handlers once)
+
+    return app

@@ -1,0 +1,1 @@
+"""Real-time chat: Socket.IO handlers over one service module."""

@@ -1,0 +1,176 @@
+"""The chat logic: validate, authorize, persist, shape payloads. No sockets, no request objects.
+
+Handlers (Socket.IO today, REST and plain WebSocket later) pass in who is acting and what they
+sent; this module answers with plain dicts ready to send, or raises an ``AppError``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.chat import validation as v
+from webapp.errors import AppError, NotInRoom
+from webapp.extensions import db, presence
+from webapp.models import Message, Room
+
+DEFAULT_ROOM = "general"
+HISTORY_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who a connection is: the server decides this at connect time, never from a payload."""
+
+    sid: str
+    name: str
+    guest: bool = True
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "guest": self.guest}
+
+
+# -- connections -------------------------------------------------------------------------------
+def connect_guest(auth: Any, sid: str) -> Member:
+    """Admit a guest by nickname; refuse a malformed name or one already online."""
+    if not isinstance(auth, dict):
+        raise AppError("Connect with auth {\"name\": \"<nickname>\"}.", code="auth_required")
+    name = v.nickname(auth.get("name"))
+    if not presence.claim_name(name, sid):
+        raise AppError(f"The name '{name}' is already online.", code="name_taken")
+    return Member(sid=sid, name=name)
+
+
+def disconnect(member: Member) -> list[str]:
+    """Drop the connection from every room it was in; answer the rooms it left."""
+    left = presence.rooms_of(member.sid)
+    for room in left:
+        presence.remove(room, member.name, member.sid)
+    presence.release_name(member.name, member.sid)
+    return left
+
+
+# -- rooms -------------------------------------------------------------------------------------
+def list_rooms() -> list[dict]:
+    ensure_room(DEFAULT_ROOM)
+    rooms = db.session.scalars(select(Room).where(Room.kind == "public").order_by(Room.name))
+    return [room.to_dict() for room in rooms]
+
+
+def ensure_room(name: str) -> Room:
+    """The room called ``name``, created as a public room if it does not exist yet."""
+    room = db.session.scalar(select(Room).where(Room.name == name))
+    if room is not None:
+        return room
+    room = Room(name=name, kind="public")
+    db.session.add(room)
+    try:
+        db.session.commit()
+    except IntegrityError:  # someone created it between our select and insert
+        db.session.rollback()
+        room = db.session.scalar(select(Room).where(Room.name == name))
+    return room
+
+
+def join(member: Member, data: Any) -> tuple[dict, bool]:
+    """Join a room (creating it if new); answer the join ack and whether presence changed."""
+    name = v.room_name(v.payload(data))
+    room = ensure_room(name)
+    current_app.extensions.setdefault("parley.room_ids", {})[name] = room.id
+    news = presence.add(name, member.name, member.sid)
+    ack = {
+        "ok": True,
+        "room": room.to_dict(),
+        "members": presence.members(name),
+        "history": _history(room.id, name, before=None, after=None, limit=HISTORY_LIMIT),
+    }
+    return ack, news
+
+
+def leave(member: Member, data: Any) -> tuple[str, bool]:
+    name = v.room_name(v.payload(data))
+    return name, presence.remove(name, member.name, member.sid)
+
+
+def members(room: str) -> list[str]:
+    return presence.members(room)
+
+
+def presence_event(room: str, member: Member, event: str) -> dict:
+    return {"room": room, "user": member.name, "event": event, "members": presence.members(room)}
+
+
+# -- messages ----------------------------------------------------------------------------------
+def post_message(member: Member, data: Any) -> tuple[dict, bool]:
+    """Store a message; answer it as sent to the room and whether it is new.
+
+    A repeated ``client_id`` from the same author is a retry: it answers the stored message and
+    False, so the caller does not broadcast it a second time.
+    """
+    data = v.payload(data)
+    room = _member_room(member, data)
+    text, client_id = v.text(data), v.client_id(data)
+    message = Message(room_id=_room_id(room), author=member.name, text=text, client_id=client_id)
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        message = db.session.scalar(
+            select(Message).where(Message.author == member.name, Message.client_id == client_id)
+        )
+        if message is None:  # pragma: no cover - the constraint only fires on that pair
+            raise
+        return message.to_dict(room), False
+    return message.to_dict(room), True
+
+
+def typing(member: Member, data: Any) -> dict:
+    data = v.payload(data)
+    room = _member_room(member, data)
+    return {"room": room, "user": member.name, "typing": v.flag(data, "typing")}
+
+
+def history(member: Member, data: Any) -> list[dict]:
+    data = v.payload(data)
+    room = _member_room(member, data)
+    before = v.optional_int(data, "before", 1, v.MAX_ID)
+    after = v.optional_int(data, "after", 0, v.MAX_ID)
+    limit = v.optional_int(data, "limit", 1, 100, default=HISTORY_LIMIT)
+    return _history(_room_id(room), room, before=before, after=after, limit=limit)
+
+
+def _history(room_id: int, room: str, *, before: int | None, after: int | None, limit: int) -> list:
+    """Messages in ascending id order: the first ``limit`` after ``after``, else the last before."""
+    query = select(Message).where(Message.room_id == room_id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    if after is not None:
+        query = query.where(Message.id > after).order_by(Message.id.asc())
+    else:
+        query = query.order_by(Message.id.desc())
+    rows = list(db.session.scalars(query.limit(limit)))
+    rows.sort(key=lambda m: m.id)
+    return [m.to_dict(room) for m in rows]
+
+
+def _member_room(member: Member, data: dict) -> str:
+    room = v.room_name(data)
+    if not presence.is_member(room, member.sid):
+        raise NotInRoom(f"Join '{room}' first.")
+    return room
+
+
+def _room_id(name: str) -> int:
+    """The id of a room this connection has joined.
+
+    Room ids never change once created, so joins remember them per app and the message path
+    skips a query.
+    """
+    cache = current_app.extensions.setdefault("parley.room_ids", {})
+    if name not in cache:
+        cache[name] = ensure_room(name).id
+    return cache[name]

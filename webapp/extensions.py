@@ -1,0 +1,46 @@
+"""Extension objects, created unbound; ``create_app`` binds them to an app."""
+import sqlite3
+
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+from webapp.presence import Presence
+
+
+class Base(DeclarativeBase):
+    # Named constraints let Alembic alter them later, SQLite's batch mode included.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Tune SQLite for a chat server: many readers, one writer, short transactions."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash of the
+    # process (SIGKILL) but the last ones may be lost on power failure; see docs/operations.md.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+db = SQLAlchemy(model_class=Base)
+# Batch mode lets SQLite (no ALTER COLUMN) run the same migrations as PostgreSQL.
+migrate = Migrate(render_as_batch=True)
+socketio = SocketIO()
+presence = Presence()
