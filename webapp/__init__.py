@@ -5,8 +5,12 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
+import socketio as socketio_lib
 from flask import Flask
 
+# Registers the Socket.IO handlers on the unbound SocketIO object, before any init_app: handlers
+# declared after init_app would bind to that one server only, not to later apps (tests make many).
+from webapp.chat import events  # noqa: F401
 from webapp.config import Config
 from webapp.errors import register_http_handlers
 from webapp.extensions import db, migrate, presence, socketio
@@ -33,10 +37,12 @@ def create_app(config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     presence.init_app(app)
+    # Pass every option on every call: Flask-SocketIO keeps options from earlier init_app calls.
+    redis_url = app.config["REDIS_URL"]
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
+        client_manager=socketio_lib.RedisManager(redis_url) if redis_url else None,
         # None = same origin only (the Host the page was served from) plus the allow-list.
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
@@ -48,7 +54,4 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     register_http_handlers(app)
-
-    from webapp.chat import events  # noqa: F401  (registers the Socket.IO handlers once)
-
     return app
