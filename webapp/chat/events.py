@@ -35,8 +35,8 @@ def on_connect(auth=None):
     try:
         session["member"] = service.connect_guest(auth, request.sid)
     except AppError as exc:
-        # The client sees this dict as the data of its connect_error event.
-        raise ConnectionRefusedError(exc.to_dict()) from None
+        # The client's connect_error gets {"message": ..., "data": {"code": ..., "message": ...}}.
+        raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
 
 
 @socketio.on("disconnect")
