@@ -13,4 +13,6 @@ from webapp.extensions import socketio  # noqa: E402
 app = create_app()
 
 if __name__ == "__main__":
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], log_output=False)
+    from webapp.serving import run_options
+
+    socketio.run(app, **run_options(app))

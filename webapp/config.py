@@ -35,6 +35,8 @@ class Config:
         self.ALLOWED_ORIGINS = _list(env.get("ALLOWED_ORIGINS"))
         self.HOST = env.get("HOST", "127.0.0.1")
         self.PORT = int(env.get("PORT", "5000"))
+        # Simultaneous connections one process accepts (eventlet's default of 1024 is too few).
+        self.MAX_CONNECTIONS = int(env.get("MAX_CONNECTIONS", "20000"))
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         # 64 KiB: far above the 4,000-character text limit (16 KiB in UTF-8 at worst) and
         # small enough that a hostile client cannot make the server buffer megabytes.

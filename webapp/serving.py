@@ -1,0 +1,48 @@
+"""How ``python wsgi.py`` serves the app: the options handed to ``socketio.run``.
+
+All eventlet specifics live here (and in wsgi.py's monkey-patching), so the async mode stays one
+setting. Imported only by wsgi.py's ``__main__``.
+"""
+from __future__ import annotations
+
+import resource
+import socket
+
+from flask import Flask
+
+
+def run_options(app: Flask) -> dict:
+    """Keyword arguments for ``socketio.run(app, ...)`` in the configured async mode."""
+    options = {"host": app.config["HOST"], "port": app.config["PORT"], "log_output": False}
+    if app.config["ASYNC_MODE"] == "eventlet":
+        options.update(_eventlet_options(app.config["MAX_CONNECTIONS"]))
+    return options
+
+
+def _eventlet_options(max_connections: int) -> dict:
+    import eventlet.wsgi
+
+    class Protocol(eventlet.wsgi.HttpProtocol):
+        def __init__(self, conn_state, server):
+            # socketio.run consumes ``debug`` for Flask, so eventlet's own flag, which puts
+            # Python tracebacks into 500 bodies, would stay at its default of True.
+            server.debug = False
+            super().__init__(conn_state, server)
+
+        def setup(self):
+            super().setup()
+            # An event is often two small writes (the ack, then the broadcast): without
+            # TCP_NODELAY the second waits ~40 ms for the client's delayed ACK.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    _raise_fd_limit(max_connections + 256)
+    # eventlet caps simultaneous connections at 1024 by default; further ones hang unanswered.
+    return {"protocol": Protocol, "max_size": max_connections}
+
+
+def _raise_fd_limit(wanted: int) -> None:
+    """Each connection is a file descriptor; lift the soft limit toward the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
