@@ -15,8 +15,42 @@ def run_options(app: Flask) -> dict:
     """Keyword arguments for ``socketio.run(app, ...)`` in the configured async mode."""
     options = {"host": app.config["HOST"], "port": app.config["PORT"], "log_output": False}
     if app.config["ASYNC_MODE"] == "eventlet":
+        _harden_eventlet_websocket()
         options.update(_eventlet_options(app.config["MAX_CONNECTIONS"]))
     return options
+
+
+def _harden_eventlet_websocket() -> None:
+    """Close the gaps eventlet's WebSocket server leaves open by default.
+
+    - A message may arrive in any number of fragments; eventlet bounds each frame (python-engineio
+      passes ``max_http_buffer_size``) but not their sum, so a client could grow our memory forever.
+    - It still speaks the pre-RFC "hixie-76" protocol, which no browser has sent since 2012.
+    - It accepts permessage-deflate, and then deflates every frame once per recipient: a broadcast
+      to N members costs N compressions (chat messages are small; compression buys little).
+    """
+    from engineio.async_drivers import eventlet as engineio_eventlet
+    from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
+
+    class BoundedMessage(RFC6455WebSocket.Message):
+        received = 0
+
+        def push(self, data, final=False):
+            self.received += len(data)
+            if self.received > self.max_frame_length:
+                raise FailedConnectionError(1009, "Message too big.")
+            super().push(data, final)
+
+    class WebSocketWSGI(engineio_eventlet.WebSocketWSGI):
+        def __init__(self, handler, server):
+            super().__init__(handler, server)
+            self.support_legacy_versions = False
+
+        def _negotiate_permessage_deflate(self, extensions):
+            return None
+
+    RFC6455WebSocket.Message = BoundedMessage
+    engineio_eventlet._async["websocket"] = WebSocketWSGI
 
 
 def _eventlet_options(max_connections: int) -> dict:
