@@ -7,13 +7,16 @@ from typing import Mapping
 
 import socketio as socketio_lib
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Registers the Socket.IO handlers on the unbound SocketIO object, before any init_app: handlers
 # declared after init_app would bind to that one server only, not to later apps (tests make many).
 from webapp.chat import events  # noqa: F401
+from webapp.cli import chat_cli
 from webapp.config import Config
 from webapp.errors import register_http_handlers
-from webapp.extensions import db, migrate, presence, socketio
+from webapp import security
+from webapp.extensions import csrf, db, login_manager, migrate, presence, ratelimits, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +40,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     presence.init_app(app)
+    ratelimits.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
     # Pass every option on every call: Flask-SocketIO keeps options from earlier init_app calls.
     redis_url = app.config["REDIS_URL"]
     socketio.init_app(
@@ -48,10 +55,22 @@ def create_app(config: Mapping | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
     )
 
-    from webapp.main import bp as main_bp
     from webapp.api import bp as api_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.auth.cli import tokens, users
+    from webapp.main import bp as main_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.cli.add_command(users)
+    app.cli.add_command(tokens)
     register_http_handlers(app)
+    app.cli.add_command(chat_cli)
+    # Where load balancers and platforms look by convention; the same view as /api/healthz.
+    app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
+    if app.config["PROXY_FIX"]:
+        # Outermost, so Engine.IO's same-origin check sees the client's scheme and host too.
+        n = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     return app

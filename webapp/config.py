@@ -16,6 +16,24 @@ def _database_url(value: str | None) -> str:
     return value
 
 
+def _engine_options(url: str, env) -> dict:
+    """Connection pool settings; SQLite (one file, one process) keeps SQLAlchemy's defaults."""
+    if url.startswith("sqlite"):
+        return {}
+    return {
+        # Per process: each greenlet handling an event holds one connection while it runs.
+        # processes x (DB_POOL_SIZE + DB_MAX_OVERFLOW) must stay under the server's
+        # max_connections (see docs/operations.md).
+        "pool_size": int(env.get("DB_POOL_SIZE", "5")),
+        "max_overflow": int(env.get("DB_MAX_OVERFLOW", "5")),
+        # A greenlet waits this long for a free connection, then the event fails as "internal".
+        "pool_timeout": float(env.get("DB_POOL_TIMEOUT", "10")),
+        # Survive a database restart or a proxy that drops idle connections.
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+    }
+
+
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -26,9 +44,17 @@ class Config:
     def __init__(self, env: os._Environ | dict | None = None) -> None:
         env = os.environ if env is None else env
         self.ENV = env.get("PARLEY_ENV", "development")
+        # PARLEY_ENV=production refuses to start without a real SECRET_KEY (webapp/security.py).
         self.SECRET_KEY = env.get("SECRET_KEY", "dev-only-not-secret")
+        self.COOKIE_SECURE = env.get("COOKIE_SECURE", "false").lower() in ("1", "true", "yes")
         self.SQLALCHEMY_DATABASE_URI = _database_url(env.get("DATABASE_URL"))
+        self.SQLALCHEMY_ENGINE_OPTIONS = _engine_options(self.SQLALCHEMY_DATABASE_URI, env)
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # A crashed process's users stay listed at most this long (its heartbeat's lifetime);
+        # the heartbeat runs three times per TTL so one late beat does not drop anybody.
+        self.PRESENCE_TTL = float(env.get("PRESENCE_TTL", "15"))
+        # How many proxies (nginx, a platform router) set X-Forwarded-*; 0 trusts none.
+        self.PROXY_FIX = int(env.get("PROXY_FIX", "0"))
         # "eventlet" is the designed server; "threading" serves tests and debugging.
         self.ASYNC_MODE = env.get("ASYNC_MODE", "eventlet")
         # Origins allowed to open Socket.IO connections besides the app's own.
@@ -37,6 +63,16 @@ class Config:
         self.PORT = int(env.get("PORT", "5000"))
         # Simultaneous connections one process accepts (eventlet's default of 1024 is too few).
         self.MAX_CONNECTIONS = int(env.get("MAX_CONNECTIONS", "20000"))
+        self.GUESTS_ALLOWED = env.get("GUESTS_ALLOWED", "true").lower() in ("1", "true", "yes")
+        # Rate limits ("N per period" in the ``limits`` notation), per user, and per address for
+        # guests. Generous for people, tight for scripts gone wrong.
+        self.RATE_LIMIT_MESSAGE = env.get("RATE_LIMIT_MESSAGE", "30 per 10 seconds")
+        self.RATE_LIMIT_TYPING = env.get("RATE_LIMIT_TYPING", "20 per 10 seconds")
+        self.RATE_LIMIT_JOIN = env.get("RATE_LIMIT_JOIN", "30 per minute")
+        self.RATE_LIMIT_LOGIN = env.get("RATE_LIMIT_LOGIN", "10 per minute")
+        self.RATE_LIMIT_ADDRESS_FACTOR = int(env.get("RATE_LIMIT_ADDRESS_FACTOR", "10"))
+        # Refusals a connection may collect before it is closed as a flood.
+        self.RATE_LIMIT_FLOOD = env.get("RATE_LIMIT_FLOOD", "50 per minute")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         # 64 KiB: far above the 4,000-character text limit (16 KiB in UTF-8 at worst) and
         # small enough that a hostile client cannot make the server buffer megabytes.

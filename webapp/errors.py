@@ -36,6 +36,22 @@ class NotInRoom(AppError):
     status = 403
 
 
+class Forbidden(AppError):
+    code = "forbidden"
+    status = 403
+
+
+class RateLimited(AppError):
+    code = "rate_limited"
+    status = 429
+
+
+class Flooding(RateLimited):
+    """Still over the limit after many refusals: the connection is closed after this ack."""
+
+    code = "flood"
+
+
 class NotFound(AppError):
     code = "not_found"
     status = 404

@@ -1,14 +1,17 @@
 """Extension objects, created unbound; ``create_app`` binds them to an app."""
 import sqlite3
 
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 from webapp.presence import Presence
+from webapp.ratelimit import RateLimits
 
 
 class Base(DeclarativeBase):
@@ -43,4 +46,8 @@ db = SQLAlchemy(model_class=Base)
 # Batch mode lets SQLite (no ALTER COLUMN) run the same migrations as PostgreSQL.
 migrate = Migrate(render_as_batch=True)
 socketio = SocketIO()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+csrf = CSRFProtect()
+ratelimits = RateLimits()
 presence = Presence()

@@ -4,6 +4,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from webapp import accounts
 from webapp.chat import service
 from webapp.errors import AppError
 from webapp.extensions import db
@@ -19,7 +20,7 @@ def ctx(app):
 
 
 def guest(name: str, sid: str | None = None) -> service.Member:
-    return service.connect_guest({"name": name}, sid or f"sid-{name}")
+    return service.connect({"name": name}, sid or f"sid-{name}")
 
 
 def stored_messages() -> int:
@@ -46,8 +47,68 @@ def test_a_name_is_free_again_after_disconnect(ctx):
 @pytest.mark.parametrize("auth", [None, "alice", ["alice"], {}, {"name": ""}, {"name": "a b"}])
 def test_connect_needs_a_valid_name(ctx, auth):
     with pytest.raises(AppError) as err:
-        service.connect_guest(auth, "sid")
+        service.connect(auth, "sid")
     assert err.value.code in {"auth_required", "invalid_name"}
+
+
+def test_a_guest_cannot_take_a_registered_name(ctx):
+    accounts.create_user("Carol", "long enough password")
+    with pytest.raises(AppError) as err:
+        guest("carol")
+    assert err.value.code == "name_registered"
+
+
+def test_guests_can_be_switched_off(app, ctx):
+    app.config["GUESTS_ALLOWED"] = False
+    with pytest.raises(AppError) as err:
+        guest("alice")
+    assert err.value.code == "guests_disabled"
+
+
+def test_a_token_identifies_its_user_and_messages_are_not_guest(ctx):
+    user = accounts.create_user("robot", "long enough password")
+    _, clear = accounts.create_token(user, "ci")
+    member = service.connect({"token": clear, "name": "mallory"}, "sid-r")
+    assert (member.name, member.guest, member.user_id) == ("robot", False, user.id)
+    service.join(member, {"room": "general"})
+    msg, _ = service.post_message(member, {"room": "general", "text": "beep"})
+    assert msg["author"] == "robot" and msg["guest"] is False
+
+
+@pytest.mark.parametrize("token", ["", "pt_nope", "x" * 10_000, 12, None])
+def test_bad_tokens_are_refused(ctx, token):
+    with pytest.raises(AppError) as err:
+        service.connect({"token": token}, "sid")
+    assert err.value.code == "invalid_token"
+
+
+def test_a_revoked_token_or_banned_user_is_refused(ctx):
+    user = accounts.create_user("robot", "long enough password")
+    token, clear = accounts.create_token(user, "ci")
+    accounts.revoke_token(user, token.id)
+    with pytest.raises(AppError):
+        service.connect({"token": clear}, "sid")
+    _, clear2 = accounts.create_token(user, "ci2")
+    accounts.ban("robot")
+    with pytest.raises(AppError):
+        service.connect({"token": clear2}, "sid")
+    with pytest.raises(AppError) as err:
+        service.connect({}, "sid", user=user)
+    assert err.value.code == "banned"
+
+
+def test_messages_over_the_rate_limit_are_refused_and_not_stored(app, ctx):
+    alice = guest("alice")
+    service.join(alice, {"room": "general"})
+    sent = refused = 0
+    for _ in range(40):  # the default is 30 per 10 seconds
+        try:
+            service.post_message(alice, {"room": "general", "text": "spam"})
+            sent += 1
+        except AppError as exc:
+            assert exc.code == "rate_limited"
+            refused += 1
+    assert (sent, refused) == (30, 10) and stored_messages() == 30
 
 
 def test_join_creates_a_public_room_and_answers_members_and_history(ctx):
@@ -67,9 +128,9 @@ def test_message_shape_and_author_from_the_connection(ctx):
     service.join(alice, {"room": "general"})
     msg, new = service.post_message(alice, {"room": "general", "text": " hi ", "author": "mallory"})
     assert new is True
-    assert set(msg) == {"id", "room", "author", "text", "created_at", "client_id"}
+    assert set(msg) == {"id", "room", "author", "guest", "text", "created_at", "client_id"}
     assert msg["author"] == "alice" and msg["text"] == " hi " and msg["room"] == "general"
-    assert msg["client_id"] is None and ISO_UTC.fullmatch(msg["created_at"])
+    assert msg["guest"] is True and msg["client_id"] is None and ISO_UTC.fullmatch(msg["created_at"])
 
 
 def test_repeated_client_id_returns_the_stored_message(ctx):
@@ -110,7 +171,11 @@ def test_leaving_ends_membership(ctx):
 def test_history_pages_in_ascending_order(ctx):
     alice = guest("alice")
     service.join(alice, {"room": "general"})
-    ids = [service.post_message(alice, {"room": "general", "text": str(i)})[0]["id"] for i in range(120)]
+    room_id = db.session.scalar(select(Room.id).where(Room.name == "general"))
+    rows = [Message(room_id=room_id, author="alice", text=str(i)) for i in range(120)]
+    db.session.add_all(rows)
+    db.session.commit()
+    ids = [row.id for row in rows]
     assert ids == sorted(ids)
     page = service.history(alice, {"room": "general"})
     assert [m["id"] for m in page] == ids[-50:]

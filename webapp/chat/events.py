@@ -4,10 +4,11 @@ from __future__ import annotations
 import functools
 
 from flask import request, session
+from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from webapp.chat import service
-from webapp.errors import AppError, InvalidPayload, socket_error_handler
+from webapp.errors import AppError, Flooding, InvalidPayload, socket_error_handler
 from webapp.extensions import socketio
 
 
@@ -30,13 +31,35 @@ def client_event(name: str):
     return register
 
 
+def identity_rooms(member: service.Member) -> list[str]:
+    """Socket.IO rooms that address a person or a token, for moderation and revocation."""
+    rooms = [member.key]
+    if member.token_id:
+        rooms.append(f"token:{member.token_id}")
+    return rooms
+
+
+def close_connections(room: str) -> None:
+    """Disconnect every connection in a Socket.IO room (a revoked token's, a banned user's)."""
+    for sid, _ in list(socketio.server.manager.get_participants("/", room)):
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def disconnect_token(token_id: int) -> None:
+    close_connections(f"token:{token_id}")
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
+    user = current_user._get_current_object() if current_user.is_authenticated else None
     try:
-        session["member"] = service.connect_guest(auth, request.sid)
+        member = service.connect(auth, request.sid, user=user, address=request.remote_addr)
     except AppError as exc:
         # The client's connect_error gets {"message": ..., "data": {"code": ..., "message": ...}}.
         raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
+    session["member"] = member
+    for room in identity_rooms(member):
+        join_room(room)
 
 
 @socketio.on("disconnect")
@@ -99,4 +122,15 @@ def on_unknown(event, *args):
     raise InvalidPayload(f"Unknown event '{event}'.", code="unknown_event")
 
 
-socketio.on_error_default(socket_error_handler)
+@socketio.on_error_default
+def on_error(exc: Exception) -> dict:
+    ack = socket_error_handler(exc)
+    if isinstance(exc, Flooding):
+        sid = request.sid
+
+        def close_after_ack():
+            socketio.sleep(0.1)  # let the ack with the reason go out first
+            socketio.server.disconnect(sid, namespace="/")
+
+        socketio.start_background_task(close_after_ack)
+    return ack

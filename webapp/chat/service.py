@@ -5,17 +5,18 @@ sent; this module answers with plain dicts ready to send, or raises an ``AppErro
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from webapp import accounts
 from webapp.chat import validation as v
-from webapp.errors import AppError, NotInRoom
-from webapp.extensions import db, presence
-from webapp.models import Message, Room
+from webapp.errors import AppError, Flooding, NotInRoom, RateLimited
+from webapp.extensions import db, presence, ratelimits
+from webapp.models import Message, Room, User
 
 DEFAULT_ROOM = "general"
 HISTORY_LIMIT = 50
@@ -28,20 +29,49 @@ class Member:
     sid: str
     name: str
     guest: bool = True
+    user_id: int | None = None
+    admin: bool = False
+    token_id: int | None = None
+    address: str | None = None  # guests are rate-limited by address as well as by name
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "guest": self.guest}
+    @property
+    def key(self) -> str:
+        """Stable identity for limits and targeting: one per account, one per guest name."""
+        return f"user:{self.user_id}" if self.user_id else f"guest:{self.name.casefold()}"
 
 
 # -- connections -------------------------------------------------------------------------------
-def connect_guest(auth: Any, sid: str) -> Member:
-    """Admit a guest by nickname; refuse a malformed name or one already online."""
-    if not isinstance(auth, dict):
-        raise AppError("Connect with auth {\"name\": \"<nickname>\"}.", code="auth_required")
-    name = v.nickname(auth.get("name"))
+def connect(auth: Any, sid: str, *, user: User | None = None, address: str | None = None) -> Member:
+    """Identify a new connection: a logged-in session, else an API token, else a guest name."""
+    if user is not None:
+        return _account_member(user, sid, address)
+    auth = auth if isinstance(auth, dict) else {}
+    if "token" in auth:
+        token = accounts.verify_token(auth["token"])
+        if token is None:
+            raise AppError("The token is unknown or revoked.", code="invalid_token")
+        return replace(_account_member(token.user, sid, address), token_id=token.id)
+    if "name" not in auth:
+        raise AppError(
+            'Connect with auth {"name": "<nickname>"} or {"token": "<API token>"}, or log in.',
+            code="auth_required",
+        )
+    if not current_app.config["GUESTS_ALLOWED"]:
+        raise AppError("Guests are not allowed here: log in or use a token.", code="guests_disabled")
+    name = v.nickname(auth["name"])
+    if accounts.find_user(name) is not None:
+        raise AppError(f"'{name}' belongs to a registered user.", code="name_registered")
     if not presence.claim_name(name, sid):
         raise AppError(f"The name '{name}' is already online.", code="name_taken")
-    return Member(sid=sid, name=name)
+    return Member(sid=sid, name=name, address=address)
+
+
+def _account_member(user: User, sid: str, address: str | None) -> Member:
+    if user.banned_at is not None:
+        raise AppError("This account is banned.", code="banned", status=403)
+    return Member(
+        sid=sid, name=user.name, guest=False, user_id=user.id, admin=user.is_admin, address=address
+    )
 
 
 def disconnect(member: Member) -> list[str]:
@@ -49,7 +79,8 @@ def disconnect(member: Member) -> list[str]:
     left = presence.rooms_of(member.sid)
     for room in left:
         presence.remove(room, member.name, member.sid)
-    presence.release_name(member.name, member.sid)
+    if member.guest:
+        presence.release_name(member.name, member.sid)
     return left
 
 
@@ -75,8 +106,21 @@ def ensure_room(name: str) -> Room:
     return room
 
 
+def limit(member: Member, action: str) -> None:
+    """Count one ``action``; refuse it over the limit, and call a long run of refusals a flood."""
+    keys = [member.key]
+    if member.guest and member.address:  # a guest can change names, not addresses
+        keys.append(f"addr:{member.address}")
+    if ratelimits.hit(action, *keys):
+        return
+    if not ratelimits.hit("flood", member.key):
+        raise Flooding("Too many requests over the limit; closing the connection.")
+    raise RateLimited(f"Too many '{action}' events; slow down.")
+
+
 def join(member: Member, data: Any) -> tuple[dict, bool]:
     """Join a room (creating it if new); answer the join ack and whether presence changed."""
+    limit(member, "join")
     name = v.room_name(v.payload(data))
     room = ensure_room(name)
     current_app.extensions.setdefault("parley.room_ids", {})[name] = room.id
@@ -110,10 +154,14 @@ def post_message(member: Member, data: Any) -> tuple[dict, bool]:
     A repeated ``client_id`` from the same author is a retry: it answers the stored message and
     False, so the caller does not broadcast it a second time.
     """
+    limit(member, "message")
     data = v.payload(data)
     room = _member_room(member, data)
     text, client_id = v.text(data), v.client_id(data)
-    message = Message(room_id=_room_id(room), author=member.name, text=text, client_id=client_id)
+    message = Message(
+        room_id=_room_id(room), author=member.name, guest=member.guest, text=text,
+        client_id=client_id,
+    )
     db.session.add(message)
     try:
         db.session.commit()
@@ -129,6 +177,7 @@ def post_message(member: Member, data: Any) -> tuple[dict, bool]:
 
 
 def typing(member: Member, data: Any) -> dict:
+    limit(member, "typing")
     data = v.payload(data)
     room = _member_room(member, data)
     return {"room": room, "user": member.name, "typing": v.flag(data, "typing")}

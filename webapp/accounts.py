@@ -1,0 +1,114 @@
+"""Accounts and API tokens: create, authenticate, promote, ban, issue and revoke tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.chat import validation as v
+from webapp.errors import AppError, NotFound
+from webapp.extensions import db
+from webapp.models import ApiToken, User, utcnow
+
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "pt_"  # makes a leaked token easy to recognise (secret scanners, logs)
+# A real hash to compare against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def find_user(name: str) -> User | None:
+    return db.session.scalar(select(User).where(User.name_key == name.casefold()))
+
+
+def get_user(name: str) -> User:
+    user = find_user(name)
+    if user is None:
+        raise NotFound(f"No user called '{name}'.")
+    return user
+
+
+def create_user(name: str, password: str, *, admin: bool = False) -> User:
+    """Register an account; Werkzeug's default KDF (scrypt) hashes the password."""
+    name = v.nickname(name)
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise AppError(f"A password has at least {MIN_PASSWORD} characters.", code="weak_password")
+    if find_user(name) is not None:
+        raise AppError(f"The name '{name}' is taken.", code="name_taken", status=409)
+    user = User(
+        name=name, name_key=name.casefold(), password_hash=generate_password_hash(password),
+        is_admin=admin,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(name: str, password: str) -> User | None:
+    """The user with this name and password, or None; banned users are refused."""
+    user = find_user(name) if isinstance(name, str) else None
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or user.banned_at:
+        return None
+    return user
+
+
+def set_admin(name: str, admin: bool = True) -> User:
+    user = get_user(name)
+    user.is_admin = admin
+    db.session.commit()
+    return user
+
+
+def ban(name: str) -> User:
+    user = get_user(name)
+    user.banned_at = user.banned_at or utcnow()
+    db.session.commit()
+    return user
+
+
+def _digest(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a token; the clear text is returned once and never stored."""
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 64:
+        raise AppError("A token name is 1-64 characters.", code="invalid_token_name")
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, name=name.strip(), token_hash=_digest(clear), prefix=clear[:10]
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token, clear
+
+
+def verify_token(clear: object) -> ApiToken | None:
+    """The live token for this clear text, or None (unknown, revoked, or its user banned)."""
+    if not isinstance(clear, str) or not clear.startswith(TOKEN_PREFIX) or len(clear) > 100:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(clear)))
+    if token is None or token.revoked_at or token.user.banned_at:
+        return None
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    return list(db.session.scalars(query.order_by(ApiToken.id)))
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at:
+        raise NotFound("No such token.")
+    token.revoked_at = utcnow()
+    db.session.commit()
+    return token

@@ -1,0 +1,50 @@
+"""Rate limits on socket events, per identity, kept where every process sees them.
+
+Built on ``limits`` (the library under Flask-Limiter) so the counters live in Redis when
+``REDIS_URL`` is set and in memory otherwise; limits therefore hold across reconnects and, with
+Redis, across processes.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+ACTIONS = ("message", "typing", "join", "login")
+
+
+class RateLimits:
+    """``hit(action, *keys)`` counts one use for every key and says whether all are in bounds."""
+
+    def __init__(self) -> None:
+        self._limiter: FixedWindowRateLimiter | None = None
+        self._limits: dict[str, RateLimitItem] = {}
+
+    def init_app(self, app: Flask) -> None:
+        uri = app.config.get("RATELIMIT_STORAGE_URI") or app.config["REDIS_URL"] or "memory://"
+        self._limiter = FixedWindowRateLimiter(storage_from_string(uri))
+        self._limits = {action: parse(app.config[f"RATE_LIMIT_{action.upper()}"]) for action in ACTIONS}
+        self._limits["flood"] = parse(app.config["RATE_LIMIT_FLOOD"])
+        # Many people can share one address (NAT, an office), so an address gets a multiple.
+        factor = app.config["RATE_LIMIT_ADDRESS_FACTOR"]
+        self._address_limits = {
+            action: type(item)(item.amount * factor, item.multiples)
+            for action, item in self._limits.items()
+        }
+        app.extensions["parley.ratelimits"] = self
+
+    def hit(self, action: str, *keys: str) -> bool:
+        """Count one ``action`` for each key (``addr:...`` keys get the address limit)."""
+        # Count every key even after one fails, so a flood is charged to all its identities.
+        results = [
+            self._limiter.hit(
+                (self._address_limits if key.startswith("addr:") else self._limits)[action],
+                action, key,
+            )
+            for key in keys
+        ]
+        return all(results)
+
+    def reset(self) -> None:
+        self._limiter.storage.reset()
