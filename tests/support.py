@@ -89,16 +89,20 @@ class ChatClient:
 
     EVENTS = ("message", "presence", "typing")
 
-    def __init__(self, url: str, name: str, transports: list[str] | None = None) -> None:
-        self.url, self.name, self.transports = url, name, transports
-        self.sio = socketio.Client(reconnection=False)
+    def __init__(
+        self, url: str, name: str, transports: list[str] | None = None,
+        headers: dict | None = None, reconnection: bool = False,
+    ) -> None:
+        self.url, self.name, self.transports, self.headers = url, name, transports, headers or {}
+        self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.2)
         self.queues: dict[str, queue.Queue] = {event: queue.Queue() for event in self.EVENTS}
         for event in self.EVENTS:
             self.sio.on(event, self.queues[event].put)
 
     def connect(self, **auth) -> "ChatClient":
         self.sio.connect(
-            self.url, auth=auth or {"name": self.name}, transports=self.transports, wait_timeout=10
+            self.url, auth=auth or {"name": self.name}, transports=self.transports,
+            headers=self.headers, wait_timeout=10,
         )
         return self
 

@@ -1,8 +1,8 @@
-"""Who is online and who is in which room.
+"""This process's own connections: name reservations and room membership, keyed by Socket.IO sid.
 
-This is the single-process implementation: plain dicts guarded by a lock (cheap under eventlet,
-needed under the threading async mode). Scale-out replaces it with a Redis-backed one that has the
-same methods, so nothing above this module knows where presence lives.
+Plain dicts guarded by a lock (cheap under eventlet, needed under the threading async mode). On
+its own it is the whole truth of a single-process server; with Redis it is the part of the truth
+this process contributes, which it re-publishes whenever Redis lost it.
 """
 from __future__ import annotations
 
@@ -10,19 +10,14 @@ import threading
 from collections import defaultdict
 
 
-class Presence:
-    """Name reservations and room membership, keyed by connection id (the Socket.IO sid)."""
+class LocalPresence:
+    """Name reservations and room membership of the connections this process serves."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._names: dict[str, str] = {}  # folded name -> sid holding it
         self._rooms: dict[str, dict[str, set[str]]] = defaultdict(dict)  # room -> user -> sids
         self._sid_rooms: dict[str, set[str]] = defaultdict(set)
-
-    def init_app(self, app) -> None:
-        """Bind to ``app``; a new app starts with nobody online (tests build many apps)."""
-        self.reset()
-        app.extensions["parley.presence"] = self
 
     def reset(self) -> None:
         with self._lock:
@@ -41,11 +36,19 @@ class Presence:
             self._names[key] = sid
             return True
 
-    def release_name(self, name: str, sid: str) -> None:
+    def release_name(self, name: str, sid: str) -> bool:
+        """Drop the reservation if ``sid`` holds it; True if it did."""
         key = name.casefold()
         with self._lock:
-            if self._names.get(key) == sid:
-                del self._names[key]
+            if self._names.get(key) != sid:
+                return False
+            del self._names[key]
+            return True
+
+    def names(self) -> dict[str, str]:
+        """A snapshot: folded name -> sid."""
+        with self._lock:
+            return dict(self._names)
 
     # -- rooms ---------------------------------------------------------------------------------
     def add(self, room: str, user: str, sid: str) -> bool:
@@ -75,6 +78,11 @@ class Presence:
                 del self._sid_rooms[sid]
             return True
 
+    def connections(self, room: str, user: str) -> int:
+        """How many of this process's connections are in ``room`` as ``user``."""
+        with self._lock:
+            return len(self._rooms.get(room, {}).get(user, ()))
+
     def is_member(self, room: str, sid: str) -> bool:
         with self._lock:
             return room in self._sid_rooms.get(sid, ())
@@ -86,3 +94,8 @@ class Presence:
     def members(self, room: str) -> list[str]:
         with self._lock:
             return sorted(self._rooms.get(room, {}), key=str.casefold)
+
+    def memberships(self) -> dict[str, dict[str, int]]:
+        """A snapshot: room -> user -> number of connections."""
+        with self._lock:
+            return {room: {u: len(s) for u, s in users.items()} for room, users in self._rooms.items()}

@@ -1,0 +1,26 @@
+"""``flask --app wsgi chat ...``: commands for operators and scripts."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup
+
+from webapp.chat import external
+from webapp.errors import AppError
+
+chat_cli = AppGroup("chat", help="Post to rooms from outside the server.")
+
+
+@chat_cli.command("post")
+@click.argument("room")
+@click.argument("text")
+@click.option("--author", default="parley", show_default=True, help="The name shown as author.")
+@click.option("--client-id", default=None, help="Makes a retried post find the first one.")
+def post(room: str, text: str, author: str, client_id: str | None) -> None:
+    """Store TEXT in ROOM and deliver it to every connected client (needs REDIS_URL)."""
+    try:
+        message = external.post_and_announce(room, text, author=author, client_id=client_id)
+    except AppError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    click.echo(json.dumps(message))

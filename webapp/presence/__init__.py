@@ -1,0 +1,152 @@
+"""Who is online and who is in which room, for one process or for many.
+
+``Presence`` is the one object the rest of the app talks to. Without ``REDIS_URL`` it is the
+process's own dicts (``LocalPresence``). With it, per-connection state (which rooms a sid is in)
+stays local, because a connection lives in one process, while nickname reservations and room
+members are shared through Redis (``SharedPresence``) so every process sees every user.
+
+A Redis outage must not take the chat down: a new connection is refused with ``unavailable``
+(its nickname cannot be checked), everything else goes on with this process's local view and is
+republished by the heartbeat once Redis is back.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from redis.exceptions import RedisError
+
+from webapp.errors import AppError
+from webapp.presence.local import LocalPresence
+from webapp.presence.shared import SharedPresence
+
+log = logging.getLogger(__name__)
+
+
+class Unavailable(AppError):
+    code = "unavailable"
+    status = 503
+
+
+class Presence:
+    """Name reservations and room membership, keyed by connection id (the Socket.IO sid)."""
+
+    def __init__(self) -> None:
+        self._local = LocalPresence()
+        self._shared: SharedPresence | None = None
+        self._running = False
+        self._redis_down = False
+
+    def init_app(self, app) -> None:
+        """Bind to ``app``; a new app starts with nobody online (tests build many apps)."""
+        self.reset()
+        url = app.config.get("REDIS_URL")
+        self._shared = SharedPresence(url, ttl=app.config["PRESENCE_TTL"]) if url else None
+        app.extensions["parley.presence"] = self
+
+    def reset(self) -> None:
+        self._local.reset()
+        if self._shared is not None:
+            self._shared.dirty = True
+            self._guard(self._shared.resync, self._local)
+
+    # -- names ---------------------------------------------------------------------------------
+    def claim_name(self, name: str, sid: str) -> bool:
+        """Reserve ``name`` for ``sid``; False when another connection holds it (case-insensitive)."""
+        if not self._local.claim_name(name, sid):
+            return False
+        if self._shared is None:
+            return True
+        try:
+            claimed = self._shared.claim_name(name.casefold(), sid)
+        except RedisError as exc:
+            self._local.release_name(name, sid)
+            log.warning("cannot check a nickname, Redis is unreachable: %s", exc)
+            raise Unavailable("The chat is briefly unavailable; try again in a moment.") from None
+        if not claimed:
+            self._local.release_name(name, sid)
+        return claimed
+
+    def release_name(self, name: str, sid: str) -> None:
+        if self._local.release_name(name, sid) and self._shared is not None:
+            self._guard(self._shared.release_name, name.casefold(), sid)
+
+    # -- rooms ---------------------------------------------------------------------------------
+    def add(self, room: str, user: str, sid: str) -> bool:
+        """Record that ``sid`` (acting as ``user``) is in ``room``; True if that is news."""
+        news = self._local.add(room, user, sid)
+        if news:
+            self._publish(room, user)
+        return news
+
+    def remove(self, room: str, user: str, sid: str) -> bool:
+        """Forget ``sid`` in ``room``; True if it was there."""
+        was = self._local.remove(room, user, sid)
+        if was:
+            self._publish(room, user)
+        return was
+
+    def is_member(self, room: str, sid: str) -> bool:
+        return self._local.is_member(room, sid)
+
+    def rooms_of(self, sid: str) -> list[str]:
+        return self._local.rooms_of(sid)
+
+    def members(self, room: str) -> list[str]:
+        """The names in ``room`` on every live process (this one's alone while Redis is down)."""
+        names = set(self._local.members(room))
+        if self._shared is not None:
+            names |= self._guard(self._shared.members, room) or set()
+        return sorted(names, key=str.casefold)
+
+    # -- cluster duties ------------------------------------------------------------------------
+    def start(self, socketio, on_vanished: Callable[[str, str], None], interval: float) -> None:
+        """Run the heartbeat in the background (server processes only; a no-op without Redis).
+
+        ``on_vanished(room, user)`` is called for each user whose only connections were on a
+        process that died.
+        """
+        if self._shared is None or self._running:
+            return
+        self._running = True
+        socketio.start_background_task(self._heartbeat, socketio, on_vanished, interval)
+
+    def stop(self) -> None:
+        """Stop the heartbeat and let the other processes reap this one's entries now."""
+        self._running = False
+        if self._shared is not None:
+            self._guard(self._shared.forget)
+
+    def redis_ok(self) -> bool | None:
+        """Whether Redis answers; None when there is no Redis."""
+        if self._shared is None:
+            return None
+        return bool(self._guard(self._shared.ping))
+
+    def _heartbeat(self, socketio, on_vanished, interval: float) -> None:
+        while self._running:
+            for room, user in self._guard(self._shared.beat, self._local) or []:
+                try:
+                    on_vanished(room, user)
+                except Exception:  # one failed announcement must not stop the heartbeat
+                    log.exception("announcing that %s left %s failed", user, room)
+            socketio.sleep(interval)
+
+    def _publish(self, room: str, user: str) -> None:
+        if self._shared is not None:
+            self._guard(self._shared.set_member, room, user, self._local.connections(room, user))
+
+    def _guard(self, call, *args):
+        """Run a Redis call; on failure log once per outage, mark for republishing, answer None."""
+        try:
+            result = call(*args)
+        except RedisError as exc:
+            if not self._redis_down:
+                log.warning("Redis is unreachable, presence is local until it is back: %s", exc)
+            self._redis_down = True
+            self._shared.dirty = True
+            return None
+        if self._redis_down and call.__name__ in ("beat", "resync"):
+            log.info("Redis is reachable again; presence republished")
+            self._redis_down = False
+        return result

@@ -1,0 +1,192 @@
+"""Presence shared by every server process through Redis.
+
+Each process publishes what its own connections contribute and keeps a heartbeat key alive;
+readers count only the entries of processes whose heartbeat is alive, so a crashed process's
+users disappear when its key expires (``ttl`` seconds), and the next heartbeat of any live
+process reaps the leftovers and reports who vanished. Keys (``parley:`` prefix):
+
+    proc:<proc>       heartbeat, value "host:pid", expires after ttl
+    procs             set of processes that may have entries
+    names             hash: folded nickname -> "<proc>|<sid>"
+    room:<room>       hash: "<proc>:<user>" -> that process's connections in the room
+    rooms-of:<proc>   set of rooms where the process has entries (for reaping)
+
+The scripts read keys they are not passed, so this needs one Redis, not Redis Cluster.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from webapp.presence.local import LocalPresence
+
+log = logging.getLogger(__name__)
+
+# Held by a live process -> refuse; held by a dead one (no heartbeat) -> take it over.
+CLAIM = """
+local holder = redis.call('HGET', KEYS[1], ARGV[1])
+if holder and holder ~= ARGV[2] then
+  local proc = string.match(holder, '^([^|]*)|')
+  if proc and redis.call('EXISTS', ARGV[3] .. proc) == 1 then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+RELEASE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+"""
+
+MEMBERS = """
+local alive, out = {}, {}
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local sep = string.find(field, ':', 1, true)
+  local proc = string.sub(field, 1, sep - 1)
+  if alive[proc] == nil then alive[proc] = redis.call('EXISTS', ARGV[1] .. proc) == 1 end
+  if alive[proc] then out[#out + 1] = string.sub(field, sep + 1) end
+end
+return out
+"""
+
+
+def client(url: str) -> redis.Redis:
+    """A Redis client that fails fast: a request handler should not hang on a Redis outage."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+        health_check_interval=30,
+    )
+
+
+class SharedPresence:
+    """This process's view of the shared presence in Redis; every call may raise RedisError."""
+
+    def __init__(self, url: str, ttl: float, prefix: str = "parley:") -> None:
+        self.redis = client(url)
+        self.ttl = max(1, int(ttl))
+        self.proc = uuid.uuid4().hex[:12]
+        self.label = f"{socket.gethostname()}:{os.getpid()}"
+        self.prefix = prefix
+        self.dirty = True  # nothing published yet: the first heartbeat publishes everything
+        self._claim = self.redis.register_script(CLAIM)
+        self._release = self.redis.register_script(RELEASE)
+        self._members = self.redis.register_script(MEMBERS)
+
+    # -- keys ----------------------------------------------------------------------------------
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    @property
+    def _proc_prefix(self) -> str:
+        return self._key("proc", "")
+
+    # -- writes for this process's connections -------------------------------------------------
+    def register(self) -> None:
+        """Announce this process alive (the heartbeat repeats it)."""
+        pipe = self.redis.pipeline()
+        pipe.set(self._key("proc", self.proc), self.label, ex=self.ttl)
+        pipe.sadd(self._key("procs"), self.proc)
+        pipe.execute()
+
+    def claim_name(self, folded: str, sid: str) -> bool:
+        holder = f"{self.proc}|{sid}"
+        return bool(self._claim(keys=[self._key("names")], args=[folded, holder, self._proc_prefix]))
+
+    def release_name(self, folded: str, sid: str) -> None:
+        self._release(keys=[self._key("names")], args=[folded, f"{self.proc}|{sid}"])
+
+    def set_member(self, room: str, user: str, connections: int) -> None:
+        """Publish how many of this process's connections are in ``room`` as ``user``."""
+        field = f"{self.proc}:{user}"
+        pipe = self.redis.pipeline()
+        if connections:
+            pipe.hset(self._key("room", room), field, connections)
+            pipe.sadd(self._key("rooms-of", self.proc), room)
+        else:
+            pipe.hdel(self._key("room", room), field)
+        pipe.execute()
+
+    # -- reads ---------------------------------------------------------------------------------
+    def members(self, room: str) -> set[str]:
+        return set(self._members(keys=[self._key("room", room)], args=[self._proc_prefix]))
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+    # -- heartbeat -----------------------------------------------------------------------------
+    def beat(self, local: LocalPresence) -> list[tuple[str, str]]:
+        """Refresh this process's heartbeat, republish if Redis lost it, reap dead processes.
+
+        Answers ``(room, user)`` pairs for users who were only on dead processes.
+        """
+        alive = self.redis.set(self._key("proc", self.proc), self.label, ex=self.ttl, xx=True)
+        if not alive or self.dirty:
+            # First beat, Redis restarted (it keeps nothing), or we missed our own TTL.
+            self.resync(local)
+        return self.reap()
+
+    def resync(self, local: LocalPresence) -> None:
+        """Make Redis hold exactly this process's local state."""
+        self.dirty = True
+        self.register()
+        names = local.names()
+        self._drop(self.proc, keep=local.memberships(), keep_names=names)
+        for folded, sid in names.items():
+            if not self.claim_name(folded, sid):
+                log.warning("name %r is held on another process as well", folded)
+        for room, users in local.memberships().items():
+            for user, connections in users.items():
+                self.set_member(room, user, connections)
+        self.dirty = False
+
+    def reap(self) -> list[tuple[str, str]]:
+        """Drop the entries of processes whose heartbeat expired; one live process does each."""
+        others = [p for p in self.redis.smembers(self._key("procs")) if p != self.proc]
+        if not others:
+            return []
+        pipe = self.redis.pipeline()
+        for proc in others:
+            pipe.exists(self._key("proc", proc))
+        vanished: list[tuple[str, str]] = []
+        for proc, alive in zip(others, pipe.execute()):
+            if alive or not self.redis.set(self._key("reap", proc), self.proc, nx=True, ex=self.ttl):
+                continue
+            log.info("reaping the presence of dead process %s", proc)
+            vanished += self._drop(proc)
+            self.redis.srem(self._key("procs"), proc)
+        return vanished
+
+    def forget(self) -> None:
+        """Drop this process's heartbeat, so live processes reap its entries at their next beat."""
+        self.redis.delete(self._key("proc", self.proc))
+
+    def _drop(self, proc: str, keep: dict | None = None, keep_names: dict | None = None):
+        """Remove ``proc``'s entries (but ``keep``/``keep_names``); answer who is now gone."""
+        keep, keep_names = keep or {}, keep_names or {}
+        vanished = []
+        rooms_key = self._key("rooms-of", proc)
+        for room in self.redis.smembers(rooms_key):
+            fields = [f for f in self.redis.hkeys(self._key("room", room)) if f.startswith(proc + ":")]
+            users = [f.split(":", 1)[1] for f in fields]
+            stale = [f for f, u in zip(fields, users) if u not in keep.get(room, {})]
+            if stale:
+                self.redis.hdel(self._key("room", room), *stale)
+            if proc != self.proc and users:
+                still = self.members(room)
+                vanished += [(room, u) for u in users if u not in still]
+        self.redis.delete(rooms_key)
+        mine = proc + "|"
+        for folded, holder in self.redis.hscan_iter(self._key("names"), count=500):
+            if holder.startswith(mine) and holder != mine + keep_names.get(folded, ""):
+                self._release(keys=[self._key("names")], args=[folded, holder])
+        return vanished
