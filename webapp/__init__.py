@@ -49,9 +49,12 @@ def create_app(config: Mapping | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        client_manager=socketio_lib.RedisManager(redis_url) if redis_url else None,
-        # None = same origin only (the Host the page was served from) plus the allow-list.
-        cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,
+        # Flask-SocketIO's default channel, where its external emitter (webapp/chat/external.py,
+        # ``SocketIO(message_queue=REDIS_URL)``) publishes.
+        client_manager=(
+            socketio_lib.RedisManager(redis_url, channel="flask-socketio") if redis_url else None
+        ),
+        cors_allowed_origins=security.origin_checker(app.config["ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
     )
 
