@@ -6,6 +6,7 @@ import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -98,6 +99,8 @@ class ChatClient:
         self.queues: dict[str, queue.Queue] = {event: queue.Queue() for event in self.EVENTS}
         for event in self.EVENTS:
             self.sio.on(event, self.queues[event].put)
+        self.disconnected = threading.Event()
+        self.sio.on("disconnect", lambda *reason: self.disconnected.set())
 
     def connect(self, **auth) -> "ChatClient":
         self.sio.connect(

@@ -28,6 +28,8 @@ def _harden_eventlet_websocket() -> None:
     - It still speaks the pre-RFC "hixie-76" protocol, which no browser has sent since 2012.
     - It accepts permessage-deflate, and then deflates every frame once per recipient: a broadcast
       to N members costs N compressions (chat messages are small; compression buys little).
+    - python-engineio lets an undecodable packet escape its WebSocket loop, and eventlet then
+      writes an HTTP 500 into the upgraded stream; close with 1002 (protocol error) instead.
     """
     from engineio.async_drivers import eventlet as engineio_eventlet
     from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
@@ -41,9 +43,18 @@ def _harden_eventlet_websocket() -> None:
                 raise FailedConnectionError(1009, "Message too big.")
             super().push(data, final)
 
+    def closing_on_garbage(handler):
+        def run(ws):
+            try:
+                return handler(ws)
+            except ValueError:
+                ws.close(close_data=(1002, "Malformed packet."))
+
+        return run
+
     class WebSocketWSGI(engineio_eventlet.WebSocketWSGI):
         def __init__(self, handler, server):
-            super().__init__(handler, server)
+            super().__init__(closing_on_garbage(handler), server)
             self.support_legacy_versions = False
 
         def _negotiate_permessage_deflate(self, extensions):
