@@ -66,6 +66,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api")
+    csrf.exempt(api_bp)  # bearer tokens, not cookies, authorize API writes (webapp/api/rooms.py)
     app.cli.add_command(users)
     app.cli.add_command(tokens)
     register_http_handlers(app)

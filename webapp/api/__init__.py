@@ -12,6 +12,8 @@ from webapp.extensions import db, presence
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
 
+from webapp.api import rooms as _rooms  # noqa: E402,F401  (routes attach to bp)
+
 
 @bp.get("/rooms")
 def rooms():

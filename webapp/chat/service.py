@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
 from webapp.chat import validation as v
-from webapp.errors import AppError, Flooding, NotInRoom, RateLimited
+from webapp.errors import AppError, Flooding, NotFound, NotInRoom, RateLimited
 from webapp.extensions import db, presence, ratelimits
 from webapp.models import Message, Room, User
 
@@ -41,7 +41,7 @@ class Member:
 
 
 # -- connections -------------------------------------------------------------------------------
-def connect(auth: Any, sid: str, *, user: User | None = None, address: str | None = None) -> Member:
+def connect(auth: Any, sid: str | None, *, user: User | None = None, address: str | None = None) -> Member:
     """Identify a new connection: a logged-in session, else an API token, else a guest name."""
     if user is not None:
         return _account_member(user, sid, address)
@@ -49,12 +49,12 @@ def connect(auth: Any, sid: str, *, user: User | None = None, address: str | Non
     if "token" in auth:
         token = accounts.verify_token(auth["token"])
         if token is None:
-            raise AppError("The token is unknown or revoked.", code="invalid_token")
+            raise AppError("The token is unknown or revoked.", code="invalid_token", status=401)
         return replace(_account_member(token.user, sid, address), token_id=token.id)
     if "name" not in auth:
         raise AppError(
             'Connect with auth {"name": "<nickname>"} or {"token": "<API token>"}, or log in.',
-            code="auth_required",
+            code="auth_required", status=401,
         )
     if not current_app.config["GUESTS_ALLOWED"]:
         raise AppError("Guests are not allowed here: log in or use a token.", code="guests_disabled")
@@ -207,7 +207,13 @@ def _history(room_id: int, room: str, *, before: int | None, after: int | None, 
 
 
 def _member_room(member: Member, data: dict) -> str:
+    """The room named in ``data``, if ``member`` may act in it."""
     room = v.room_name(data)
+    if member.sid is None:
+        # A REST caller has no connection to join with: the room only has to exist.
+        if db.session.scalar(select(Room.id).where(Room.name == room)) is None:
+            raise NotFound(f"No room called '{room}'.")
+        return room
     if not presence.is_member(room, member.sid):
         raise NotInRoom(f"Join '{room}' first.")
     return room

@@ -1,0 +1,72 @@
+"""The REST API on the same service: bearer tokens, the same validation, broadcast to sockets."""
+import pytest
+
+from webapp import accounts
+from webapp.extensions import socketio
+
+
+@pytest.fixture
+def token(app):
+    with app.app_context():
+        user = accounts.create_user("robot", "long enough password")
+        return accounts.create_token(user, "api")[1]
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_rooms_are_listed(client):
+    assert [r["name"] for r in client.get("/api/rooms").json["rooms"]] == ["general"]
+
+
+def test_post_stores_broadcasts_and_reads_back(app, client, token):
+    listener = socketio.test_client(app, auth={"name": "reader"})
+    listener.emit("join", {"room": "general"}, callback=True)
+    listener.get_received()
+    response = client.post("/api/rooms/general/messages", json={"text": "from REST", "client_id": "r1"},
+                           headers=bearer(token))
+    assert response.status_code == 201
+    message = response.json["message"]
+    assert message["author"] == "robot" and message["guest"] is False
+    got = [item["args"] for item in listener.get_received() if item["name"] == "message"]
+    assert got == [message]
+    again = client.post("/api/rooms/general/messages", json={"text": "from REST", "client_id": "r1"},
+                        headers=bearer(token))
+    assert again.status_code == 200 and again.json["message"] == message  # idempotent retry
+    page = client.get("/api/rooms/general/messages?limit=10", headers=bearer(token))
+    assert page.json["messages"] == [message]
+    after = client.get(f"/api/rooms/general/messages?after={message['id']}", headers=bearer(token))
+    assert after.json["messages"] == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer pt_wrong"}, {"Authorization": "Basic x"}])
+def test_no_valid_token_no_access(client, headers):
+    assert client.get("/api/rooms/general/messages", headers=headers).status_code == 401
+    response = client.post("/api/rooms/general/messages", json={"text": "x"}, headers=headers)
+    assert response.status_code == 401 and response.json["error"]["code"] in {"auth_required", "invalid_token"}
+
+
+@pytest.mark.parametrize(
+    "path,body,status,code",
+    [
+        ("/api/rooms/general/messages", {"text": ""}, 400, "invalid_text"),
+        ("/api/rooms/general/messages", ["text"], 400, "invalid_payload"),
+        ("/api/rooms/Bad%20Room/messages", {"text": "x"}, 400, "invalid_room"),
+        ("/api/rooms/nowhere/messages", {"text": "x"}, 404, "not_found"),
+    ],
+)
+def test_bad_posts_get_their_code_and_store_nothing(client, token, path, body, status, code):
+    response = client.post(path, json=body, headers=bearer(token))
+    assert (response.status_code, response.json["error"]["code"]) == (status, code)
+    assert client.get("/api/rooms/general/messages", headers=bearer(token)).json["messages"] == []
+
+
+def test_bad_query_values(client, token):
+    response = client.get("/api/rooms/general/messages?limit=abc", headers=bearer(token))
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_payload"
+
+
+def test_unknown_urls_answer_json_without_detail(client):
+    response = client.get("/api/nope")
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"

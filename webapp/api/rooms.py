@@ -1,0 +1,46 @@
+"""REST: read and post room messages with an API token (or, to read, the page's session)."""
+from flask import jsonify, request
+from flask_login import current_user
+
+from webapp.api import bp
+from webapp.chat import service
+from webapp.errors import AppError
+from webapp.extensions import socketio
+
+
+def _caller(*, allow_session: bool) -> service.Member:
+    """Who is calling: ``Authorization: Bearer <token>``, or the login session where allowed.
+
+    Writes need the token: a cookie rides along on cross-site requests, a bearer token does not,
+    so the API needs no CSRF token.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return service.connect({"token": token.strip()}, None, address=request.remote_addr)
+    if allow_session and current_user.is_authenticated:
+        return service.connect(None, None, user=current_user, address=request.remote_addr)
+    raise AppError("Send 'Authorization: Bearer <API token>'.", code="auth_required", status=401)
+
+
+def _int_arg(name: str):
+    value = request.args.get(name)
+    return int(value) if value is not None and value.isdigit() and len(value) < 20 else value
+
+
+@bp.get("/rooms/<room>/messages")
+def room_messages(room: str):
+    member = _caller(allow_session=True)
+    query = {"room": room, **{k: _int_arg(k) for k in ("before", "after", "limit") if k in request.args}}
+    return jsonify(messages=service.history(member, query))
+
+
+@bp.post("/rooms/<room>/messages")
+def post_room_message(room: str):
+    member = _caller(allow_session=False)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise AppError("The body must be a JSON object.", code="invalid_payload")
+    message, new = service.post_message(member, {**body, "room": room})
+    if new:
+        socketio.emit("message", message, to=room)
+    return jsonify(message=message), 201 if new else 200
