@@ -5,12 +5,9 @@ if os.environ.get("ASYNC_MODE", "eventlet") == "eventlet":
     # First, before anything imports socket, ssl or threading: make them cooperative.
     import eventlet
 
+    # This also makes psycopg2 (PostgreSQL) wait through eventlet's hub (its psycopg=True
+    # default): a slow query then holds up only its own client, never the whole process.
     eventlet.monkey_patch()
-    # psycopg2 is C code that would block the whole process on a slow query; this makes it wait
-    # for PostgreSQL through eventlet's hub, so other clients are served meanwhile.
-    from psycogreen.eventlet import patch_psycopg
-
-    patch_psycopg()
 
 from webapp import create_app  # noqa: E402
 from webapp.chat import cluster  # noqa: E402

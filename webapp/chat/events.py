@@ -7,7 +7,7 @@ from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from webapp.chat import service
+from webapp.chat import cluster, service
 from webapp.errors import AppError, Flooding, InvalidPayload, socket_error_handler
 from webapp.extensions import socketio
 
@@ -41,8 +41,7 @@ def identity_rooms(member: service.Member) -> list[str]:
 
 def close_connections(room: str) -> None:
     """Disconnect every connection in a Socket.IO room (a revoked token's, a banned user's)."""
-    for sid, _ in list(socketio.server.manager.get_participants("/", room)):
-        socketio.server.disconnect(sid, namespace="/")
+    cluster.close_room_everywhere(room)
 
 
 def disconnect_token(token_id: int) -> None:

@@ -1,0 +1,139 @@
+"""Three server processes behind nginx behave as one: chat, presence, typing, history, polling."""
+import json
+
+import pytest
+
+from tests.integration.conftest import flask_command
+from tests.support import ChatClient, unique
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def trio(cluster):
+    """alice, bob and carol, each on a different process, all in one fresh room."""
+    room = unique("room")
+    clients = [
+        ChatClient(cluster.url, unique(name), ["websocket"], headers=cluster.cookie_for(i)).connect()
+        for i, name in enumerate(("alice", "bob", "carol"))
+    ]
+    for client in clients:
+        assert client.call("join", {"room": room})["ok"]
+    yield room, clients
+    for client in clients:
+        client.close()
+
+
+def test_nginx_spreads_new_browsers_and_keeps_each_on_its_process(cluster):
+    landed = {cluster.server_of() for _ in range(30)}  # no cookie: a random process each time
+    assert len(landed) > 1
+    for index in range(len(cluster.servers)):
+        cookie = cluster.cookie_for(index)["Cookie"].split("=", 1)[1]
+        assert {cluster.server_of(cookie) for _ in range(5)} == {index}
+
+
+def test_clients_on_different_processes_chat_in_one_room(trio):
+    room, (alice, bob, carol) = trio
+    for sender in (alice, bob, carol):
+        sent = sender.call("message", {"room": room, "text": f"from {sender.name}"})["message"]
+        for receiver in (alice, bob, carol):
+            assert receiver.wait("message", lambda m, i=sent["id"]: m["id"] == i) == sent
+    histories = [c.call("history", {"room": room})["messages"] for c in (alice, bob, carol)]
+    assert histories[0] == histories[1] == histories[2]
+    assert [m["author"] for m in histories[0]] == [alice.name, bob.name, carol.name]
+
+
+def test_presence_and_typing_agree_on_every_process(trio, cluster):
+    room, (alice, bob, carol) = trio
+    everyone = sorted([alice.name, bob.name, carol.name], key=str.casefold)
+    dave = ChatClient(cluster.url, unique("dave"), ["websocket"], headers=cluster.cookie_for(0))
+    dave.connect()
+    assert sorted(dave.call("join", {"room": room})["members"], key=str.casefold) == sorted(
+        everyone + [dave.name], key=str.casefold
+    )
+    for client in (alice, bob, carol):
+        event = client.wait("presence", lambda p: p["user"] == dave.name)
+        assert event["event"] == "join" and dave.name in event["members"]
+
+    assert carol.call("typing", {"room": room, "typing": True}) == {"ok": True}
+    for client in (alice, bob, dave):
+        assert client.wait("typing", lambda t: t["user"] == carol.name)["typing"] is True
+
+    dave.close()
+    for client in (alice, bob, carol):
+        gone = client.wait("presence", lambda p: p["user"] == dave.name and p["event"] == "leave")
+        assert sorted(gone["members"], key=str.casefold) == everyone
+
+
+def test_a_name_online_on_one_process_is_refused_on_another(trio, cluster):
+    _, (alice, _, _) = trio
+    import socketio
+
+    twin = socketio.Client(reconnection=False)
+    errors = []
+    twin.on("connect_error", errors.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        twin.connect(cluster.url, auth={"name": alice.name.upper()}, transports=["websocket"],
+                     headers=cluster.cookie_for(2), wait_timeout=5)
+    assert errors[0]["data"]["code"] == "name_taken"
+
+
+def test_long_polling_clients_work_through_nginx(cluster):
+    """No cookie given: nginx's Set-Cookie keeps each polling session on one process."""
+    room = unique("poll")
+    clients = [ChatClient(cluster.url, unique("p"), ["polling"]).connect() for _ in range(6)]
+    try:
+        for client in clients:
+            assert client.call("join", {"room": room})["ok"]
+        processes = {client.sio.eio.http.cookies.get("parley_node") for client in clients}
+        assert len({cluster.server_of(cookie) for cookie in processes}) > 1  # really spread
+        sent = clients[0].call("message", {"room": room, "text": "over long-polling"})["message"]
+        for client in clients:
+            assert client.wait("message", lambda m: m["id"] == sent["id"]) == sent
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_chat_post_from_a_shell_reaches_every_process(trio, cluster, postgres_url, redis_url):
+    room, clients = trio
+    result = flask_command("chat", "post", room, "Backup finished.", "--author", "cron",
+                           DATABASE_URL=postgres_url, REDIS_URL=redis_url)
+    assert result.returncode == 0, result.stderr
+    stored = json.loads(result.stdout.strip().splitlines()[-1])
+    assert stored["author"] == "cron" and stored["room"] == room
+    for client in clients:
+        assert client.wait("message", lambda m: m["text"] == "Backup finished.") == stored
+    assert clients[0].call("history", {"room": room})["messages"][-1] == stored
+
+
+def test_healthz_reports_database_and_redis(cluster):
+    import requests
+
+    answer = requests.get(cluster.url + "/healthz", timeout=5)
+    assert answer.status_code == 200
+    assert answer.json() | {"pid": 0} == {"ok": True, "database": "ok", "redis": "ok", "pid": 0}
+
+
+def test_closing_a_room_reaches_connections_on_every_process(cluster, redis_url):
+    """What revoking a token or banning a user does: their connections close wherever they are."""
+    import queue
+
+    import redis
+
+    from webapp.chat.cluster import CLOSE_CHANNEL
+
+    name = unique("banned")
+    victims = []
+    for i in range(len(cluster.servers)):  # a registered user may be online on several processes
+        client = ChatClient(cluster.url, name if i == 0 else unique("other"),
+                            headers=cluster.cookie_for(i))
+        closed = queue.Queue()
+        client.sio.on("disconnect", lambda *_, q=closed: q.put(True))
+        victims.append((client.connect(), closed))
+    redis.Redis.from_url(redis_url).publish(CLOSE_CHANNEL, f"guest:{name.casefold()}")
+    victims[0][1].get(timeout=5)
+    assert not victims[0][0].sio.connected
+    assert all(client.sio.connected for client, _ in victims[1:])  # nobody else
+    for client, _ in victims:
+        client.close()

@@ -1,0 +1,71 @@
+"""PostgreSQL under eventlet: one client's slow query must not hold up anybody else."""
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from tests.support import ChatClient, unique
+
+pytestmark = pytest.mark.integration
+
+BLOCK_SECONDS = 2.0
+
+
+def test_a_slow_query_for_one_client_does_not_delay_the_others(cluster, postgres_url):
+    server = cluster.servers[0]  # everyone on one process: that is what must not stall
+    room, slow_room = unique("busy"), unique("slow")
+    bob = ChatClient(server.url, unique("bob")).connect()
+    carol = ChatClient(server.url, unique("carol")).connect()
+    slowpoke = ChatClient(server.url, unique("slow")).connect()
+    for client in (bob, carol):
+        client.call("join", {"room": room})
+
+    # An uncommitted row with the room's name: the server's INSERT of that room waits on it.
+    blocker = psycopg2.connect(postgres_url)
+    blocker.cursor().execute(
+        "INSERT INTO rooms (name, kind, created_at) VALUES (%s, 'public', now())", (slow_room,)
+    )
+    joined = {}
+
+    def slow_join():
+        start = time.monotonic()
+        joined["ack"] = slowpoke.call("join", {"room": slow_room}, timeout=30)
+        joined["seconds"] = time.monotonic() - start
+
+    waiter = threading.Thread(target=slow_join)
+    waiter.start()
+    try:
+        _wait_for_a_lock_wait(postgres_url)
+        for i in range(3):
+            start = time.monotonic()
+            sent = bob.call("message", {"room": room, "text": f"meanwhile {i}"})["message"]
+            assert carol.wait("message", lambda m, i=sent["id"]: m["id"] == i, timeout=5) == sent
+            assert time.monotonic() - start < 0.5 * BLOCK_SECONDS
+        assert waiter.is_alive(), "the slow join did not block: the test proves nothing"
+        time.sleep(BLOCK_SECONDS)  # the "slow query" lasts this long
+    finally:
+        blocker.rollback()
+        blocker.close()
+        waiter.join(timeout=30)
+    assert joined["ack"]["ok"] and joined["seconds"] >= BLOCK_SECONDS
+    for client in (bob, carol, slowpoke):
+        client.close()
+
+
+def _wait_for_a_lock_wait(url: str, timeout: float = 10.0) -> None:
+    """Until a server connection waits on our lock (the slow join has reached PostgreSQL)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                if cur.fetchone()[0]:
+                    return
+            time.sleep(0.02)
+    finally:
+        conn.close()
+    raise TimeoutError("the join never waited on the lock")
