@@ -12,7 +12,7 @@ republished by the heartbeat once Redis is back.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 

@@ -1,0 +1,136 @@
+// Entry point: the nickname form, then one Chat per nickname, and the page's controls.
+import { Chat } from "./chat.js";
+import { byId } from "./dom.js";
+import { showLogin } from "./render.js";
+import { isNearBottom, isNearTop } from "./scroll.js";
+import { saved } from "./store.js";
+
+let chat = null;
+
+function startChat(name, resumed = false) {
+  chat = new Chat(name, {
+    resumed,
+    onRefused(error) {
+      chat = null;
+      showLogin(name, error.message);
+    },
+  });
+  chat.start();
+}
+
+function signOut() {
+  const name = chat ? chat.store.me : saved.name();
+  if (chat) chat.stop();
+  chat = null;
+  saved.setName(null);
+  showLogin(name, "");
+}
+
+function onLogin(event) {
+  event.preventDefault();
+  const name = byId("nickname").value.trim();
+  if (!name) return showLogin("", "Pick a nickname first.");
+  saved.setName(name);
+  startChat(name);
+}
+
+// -- composer ----------------------------------------------------------------------------------
+function sendComposed() {
+  const text = byId("composer-text");
+  if (chat && chat.send(text.value)) text.value = "";
+}
+
+function onComposerKey(event) {
+  // Enter sends; Shift+Enter is a newline; Enter while an IME is composing belongs to the IME.
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+  event.preventDefault();
+  sendComposed();
+}
+
+// -- rooms -------------------------------------------------------------------------------------
+async function onJoinRoom(event) {
+  event.preventDefault();
+  const input = byId("join-room");
+  const name = input.value.trim();
+  const error = byId("join-error");
+  if (!chat || !name) return;
+  const failure = await chat.join(name, { activate: true });
+  error.textContent = failure ? failure.message : "";
+  input.setAttribute("aria-invalid", failure ? "true" : "false");
+  if (!failure) {
+    input.value = "";
+    closePanels();
+    byId("composer-text").focus();
+  }
+}
+
+function onRoomClick(event) {
+  const button = event.target.closest("button[data-room]");
+  if (!button || !chat) return;
+  const name = button.dataset.room;
+  const room = chat.store.rooms.get(name);
+  if (room && room.joined) chat.activate(name);
+  else chat.join(name, { activate: true });
+  closePanels();
+  byId("composer-text").focus();
+}
+
+function onPendingAction(event) {
+  const button = event.target.closest("button[data-action]");
+  if (!button || !chat) return;
+  if (button.dataset.action === "retry") chat.retry(button.dataset.clientId);
+  else chat.discard(button.dataset.clientId);
+}
+
+// -- panels on narrow screens ------------------------------------------------------------------
+function openPanel(panel) {
+  const current = byId("chat").dataset.panel;
+  const next = current === panel ? "" : panel;
+  byId("chat").dataset.panel = next;
+  byId("scrim").hidden = !next;
+  byId("toggle-sidebar").setAttribute("aria-expanded", String(next === "sidebar"));
+  byId("toggle-members").setAttribute("aria-expanded", String(next === "members"));
+}
+
+function closePanels() {
+  if (byId("chat").dataset.panel) openPanel("");
+}
+
+// -- wiring ------------------------------------------------------------------------------------
+function onScroll() {
+  if (!chat) return;
+  if (isNearTop()) chat.loadOlder();
+  if (isNearBottom()) byId("jump-latest").hidden = true;
+}
+
+function wire() {
+  const on = (id, type, handler) => byId(id).addEventListener(type, handler);
+  on("login-form", "submit", onLogin);
+  on("composer", "submit", (event) => {
+    event.preventDefault();
+    sendComposed();
+  });
+  on("composer-text", "keydown", onComposerKey);
+  on("composer-text", "input", () => chat && chat.composing());
+  on("join-form", "submit", onJoinRoom);
+  on("room-list", "click", onRoomClick);
+  on("pending", "click", onPendingAction);
+  on("refresh-rooms", "click", () => chat && chat.refreshRooms());
+  on("leave-room", "click", () => chat && chat.store.active && chat.leave(chat.store.active));
+  on("sign-out", "click", signOut);
+  on("scroller", "scroll", onScroll);
+  on("jump-latest", "click", () => chat && chat.jumpToLatest());
+  on("toggle-sidebar", "click", () => openPanel("sidebar"));
+  on("toggle-members", "click", () => openPanel("members"));
+  on("scrim", "click", closePanels);
+  document.addEventListener("keydown", (event) => event.key === "Escape" && closePanels());
+}
+
+function boot() {
+  wire();
+  const name = saved.name();
+  if (name) startChat(name, true);
+  else showLogin("", "");
+}
+
+boot();

@@ -1,0 +1,77 @@
+"""A page-object for the chat page, so tests read as what a person does and sees."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import Locator, Page, expect
+except ImportError:  # pragma: no cover - depends on the environment
+    if os.environ.get("CI", "").lower() == "true":
+        raise
+    pytest.skip("Playwright is not installed: pip install -e '.[test]'", allow_module_level=True)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS = ROOT / "test-artifacts"  # gitignored; screenshots of the main states land here
+
+
+class ChatPage:
+    """One person's tab: log in, join rooms, send, and find what is on screen."""
+
+    def __init__(self, page: Page, name: str | None, url: str) -> None:
+        self.page, self.name, self.url = page, name, url
+
+    def open(self) -> None:
+        self.page.goto(self.url)
+
+    def login(self, name: str | None = None) -> None:
+        self.page.locator("#nickname").fill(name or self.name)
+        self.page.locator("#login-form button[type=submit]").click()
+        self.expect_state("connected")
+        # The first connect joins #general; wait for it so later joins do not race it.
+        expect(self.page.locator("#room-title")).not_to_have_text("No room")
+
+    def expect_state(self, state: str, timeout: float | None = None) -> None:
+        expect(self.page.locator("#conn-state")).to_have_attribute("data-state", state, timeout=timeout)
+
+    def join(self, room: str) -> None:
+        self.page.locator("#join-room").fill(room)
+        self.page.locator("#join-room").press("Enter")
+        expect(self.page.locator("#room-title")).to_have_text(f"#{room}")
+
+    def open_room(self, room: str) -> None:
+        self.page.locator(f"#room-list button[data-room='{room}']").click()
+        expect(self.page.locator("#room-title")).to_have_text(f"#{room}")
+
+    def send(self, text: str) -> None:
+        self.composer.fill(text)
+        self.composer.press("Enter")
+
+    @property
+    def composer(self) -> Locator:
+        return self.page.locator("#composer-text")
+
+    def message(self, text: str) -> Locator:
+        """A delivered message (not a pending one) whose text is exactly ``text``."""
+        return self.page.locator("#messages .msg-text").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+    @property
+    def notices(self) -> Locator:
+        return self.page.locator("#messages .notice")
+
+    @property
+    def members(self) -> Locator:
+        return self.page.locator("#member-list")
+
+    @property
+    def typing(self) -> Locator:
+        return self.page.locator("#typing")
+
+    def room_button(self, room: str) -> Locator:
+        return self.page.locator(f"#room-list button[data-room='{room}']")
+
+    def screenshot(self, name: str, path: Path | None = None) -> None:
+        self.page.screenshot(path=str(path or ARTIFACTS / f"{name}.png"))
