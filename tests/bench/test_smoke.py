@@ -1,0 +1,90 @@
+"""The bench at tiny scale against the real servers: the generator's figures add up.
+
+No timing assertions: this machine is shared and noisy. What must hold at a trivial load is
+structure -- every scenario answers, nothing is lost, and the counts agree with each other.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+try:
+    import aiohttp  # noqa: F401
+    import uvloop  # noqa: F401
+except ImportError:
+    if os.environ.get("CI") == "true":  # `make test` installs the extra; CI must run this
+        raise
+    pytest.skip("the bench extra is not installed (pip install -e '.[bench]')", allow_module_level=True)
+
+from bench.run import run_one  # noqa: E402
+from bench.servers import naive, parley  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+SCENARIOS = ("ack", "fanout100", "connect", "polling", "compression", "max")
+
+
+@pytest.fixture(scope="module", params=["parley", "naive"])
+def results(request, tmp_path_factory):
+    """Each scenario once at tiny scale against a fresh real server of that kind."""
+    spec = parley() if request.param == "parley" else naive()
+    workdir = tmp_path_factory.mktemp(request.param)
+    answers = {name: run_one(spec, name, "tiny", workdir, log=lambda *_: None)
+               for name in SCENARIOS}
+    return request.param, answers
+
+
+def test_no_scenario_errors(results):
+    server, answers = results
+    errors = {name: r["error"] for name, r in answers.items() if "error" in r}
+    assert not errors, f"{server}: {errors}"
+
+
+def _assert_fanout_adds_up(r: dict) -> None:
+    assert r["sent"] > 0
+    assert r["acks_ok"] == r["sent"] and r["ack_errors"] == 0
+    assert r["expected_deliveries"] == r["sent"] * r["members"]
+    assert r["delivered"] == r["expected_deliveries"]
+    assert r["lost"] == 0 and r["duplicates"] == 0 and r["foreign"] == 0
+    assert r["count"] == r["delivered"]  # one latency sample per delivery
+    assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
+
+
+def test_ack_round_trips(results):
+    _, answers = results
+    r = answers["ack"]
+    assert r["round_trips"] == r["params"]["count"] == r["count"]
+    assert r["errors"] == 0
+    assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
+
+
+@pytest.mark.parametrize("scenario", ["fanout100", "polling"])
+def test_fanout_counts_match(results, scenario):
+    _, answers = results
+    r = answers[scenario]
+    assert r["connect_failures"] == 0
+    _assert_fanout_adds_up(r)
+
+
+def test_compression_runs_both_ways(results):
+    _, answers = results
+    r = answers["compression"]
+    _assert_fanout_adds_up(r["plain"])
+    _assert_fanout_adds_up(r["deflate"])
+    assert 0 <= r["deflate_negotiated"] <= r["deflate"]["members"]
+
+
+def test_connect_opens_every_connection(results):
+    _, answers = results
+    r = answers["connect"]
+    assert r["connected"] == r["attempted"] == r["alive_after_idle"]
+    assert r["failures"] == 0 and r["newest_answers"]
+    assert r["kib_per_connection"] is not None
+
+
+def test_max_search_finds_a_trivial_rate(results):
+    _, answers = results
+    r = answers["max"]
+    assert r["trials"] and all(trial["lost"] == 0 for trial in r["trials"])
+    assert r["max_rate"] >= r["params"]["start"]
