@@ -42,7 +42,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-db = SQLAlchemy(model_class=Base)
+# expire_on_commit=False: a message is shaped into its payload right after its commit; expiring
+# would reload the row we just wrote (measured: ~35% of an ack's server time, bench "ack").
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 # Batch mode lets SQLite (no ALTER COLUMN) run the same migrations as PostgreSQL.
 migrate = Migrate(render_as_batch=True)
 socketio = SocketIO()

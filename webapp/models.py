@@ -121,7 +121,8 @@ class Message(db.Model):
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    room: Mapped[Room] = relationship(back_populates="messages", lazy="joined")
+    # Callers pass the room name to to_dict; loading the room with every message is waste.
+    room: Mapped[Room] = relationship(back_populates="messages")
 
     def to_dict(self, room_name: str | None = None) -> dict:
         return {
