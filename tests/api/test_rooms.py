@@ -70,3 +70,18 @@ def test_bad_query_values(client, token):
 def test_unknown_urls_answer_json_without_detail(client):
     response = client.get("/api/nope")
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_private_rooms_are_closed_to_non_members_over_rest(app, client, token):
+    with app.app_context():
+        owner = accounts.create_user("owner", "long enough password")
+        owner_token = accounts.create_token(owner, "t")[1]
+    sock = socketio.test_client(app, auth={"token": owner_token})
+    sock.emit("create_room", {"room": "vault", "private": True}, callback=True)
+    ok = client.post("/api/rooms/vault/messages", json={"text": "mine"}, headers=bearer(owner_token))
+    assert ok.status_code == 201
+    for method in (client.get, client.post):
+        response = method("/api/rooms/vault/messages", json={"text": "x"}, headers=bearer(token))
+        assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
+        assert "mine" not in response.text
+    assert "vault" not in [r["name"] for r in client.get("/api/rooms").json["rooms"]]

@@ -117,6 +117,7 @@ def test_healthz_reports_database_and_redis(cluster):
 
 def test_closing_a_room_reaches_connections_on_every_process(cluster, redis_url):
     """What revoking a token or banning a user does: their connections close wherever they are."""
+    import json
     import queue
 
     import redis
@@ -131,7 +132,9 @@ def test_closing_a_room_reaches_connections_on_every_process(cluster, redis_url)
         closed = queue.Queue()
         client.sio.on("disconnect", lambda *_, q=closed: q.put(True))
         victims.append((client.connect(), closed))
-    redis.Redis.from_url(redis_url).publish(CLOSE_CHANNEL, f"guest:{name.casefold()}")
+    redis.Redis.from_url(redis_url).publish(
+        CLOSE_CHANNEL, json.dumps({"op": "close", "room": f"guest:{name.casefold()}"})
+    )
     victims[0][1].get(timeout=5)
     assert not victims[0][0].sio.connected
     assert all(client.sio.connected for client, _ in victims[1:])  # nobody else

@@ -1,24 +1,27 @@
-"""What a server process does as one of several: keep its heartbeat, reap dead processes' users.
+"""What a server process does as one of several: keep its heartbeat, reap dead processes' users,
+and leave gracefully on SIGTERM.
 
 Only a serving process runs these (``wsgi.py``), never the CLI or the tests' in-process apps.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
+import time
 from contextlib import contextmanager
 
 import redis
-from flask import Flask, current_app
+from flask import Flask, appcontext_popped, appcontext_pushed, current_app
 
 from webapp.chat import service
 from webapp.extensions import presence, socketio
 
 log = logging.getLogger(__name__)
 
-# Moderation across processes: each process closes its own connections in the named room.
-CLOSE_CHANNEL = "parley:close-room"
+# Moderation across processes: each process acts on its own connections (close, kick).
+CLOSE_CHANNEL = "parley:moderation"
 
 
 @contextmanager
@@ -43,11 +46,28 @@ def close_room_everywhere(room: str) -> None:
     Only the process holding a connection can close it, and Socket.IO's message queue has no
     "disconnect a room" message, so the request goes out on a channel of our own.
     """
+    _everywhere({"op": "close", "room": room})
+
+
+def kick_everywhere(room: str, key: str, name: str, by: str) -> None:
+    """Take the connections of identity ``key`` (user ``name``) out of ``room``, everywhere."""
+    _everywhere({"op": "kick", "room": room, "key": key, "name": name, "by": by})
+
+
+def _everywhere(order: dict) -> None:
     url = current_app.config["REDIS_URL"]
     if url:
-        redis.Redis.from_url(url, socket_connect_timeout=2).publish(CLOSE_CHANNEL, room)
+        redis.Redis.from_url(url, socket_connect_timeout=2).publish(CLOSE_CHANNEL, json.dumps(order))
     else:
-        close_local_room(room)
+        _carry_out(order)
+
+
+def _carry_out(order: dict) -> None:
+    """Act on this process's own connections."""
+    if order.get("op") == "close":
+        close_local_room(order["room"])
+    elif order.get("op") == "kick":
+        _kick_local(order["room"], order["key"], order["name"], order["by"])
 
 
 def close_local_room(room: str) -> None:
@@ -55,8 +75,20 @@ def close_local_room(room: str) -> None:
         socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
+def _kick_local(room: str, key: str, name: str, by: str) -> None:
+    left = False
+    for sid, _ in list(socketio.server.manager.get_participants("/", key)):
+        socketio.server.leave_room(sid, room, namespace="/")
+        if presence.remove(room, name, sid):
+            left = True
+            socketio.emit("kicked", {"room": room, "by": by}, to=sid)
+    if left:
+        member = service.Member(sid="", name=name)
+        socketio.emit("presence", service.presence_event(room, member, "leave"), to=room)
+
+
 def _listen_for_closes(url: str) -> None:
-    """Subscribe to close requests; after a Redis failure, subscribe again."""
+    """Subscribe to moderation orders; after a Redis failure, subscribe again."""
     while True:
         try:
             pubsub = redis.Redis.from_url(
@@ -64,18 +96,59 @@ def _listen_for_closes(url: str) -> None:
             ).pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(CLOSE_CHANNEL)
             for message in pubsub.listen():
-                close_local_room(message["data"])
+                try:
+                    _carry_out(json.loads(message["data"]))
+                except (ValueError, KeyError, TypeError):
+                    log.warning("ignoring a malformed moderation order")
         except redis.RedisError as exc:
             log.warning("moderation channel lost, subscribing again: %s", exc)
             socketio.sleep(1)
 
 
-def _leave() -> None:
-    """SIGTERM (systemd, a platform's shutdown): drop our heartbeat so the others free our
-    users' names and announce their leaving now, not after the TTL; then exit."""
-    log.info("SIGTERM: leaving the cluster")
+def _leave(app: Flask, in_flight: InFlight) -> None:
+    """SIGTERM (systemd, a platform's shutdown, a deploy): leave without losing an ack.
+
+    1. Stop accepting connections: the load balancer sends new ones to the other processes.
+    2. Let the events being handled finish, so their acks go out (bounded).
+    3. Close every connection at the Engine.IO level. Clients see a transport close, which
+       Socket.IO clients answer by reconnecting (a namespace disconnect would tell them to stay
+       away); each one's disconnect handler frees its presence and guest name right away.
+    4. Drop our heartbeat so the other processes reap whatever is left now, not after the TTL.
+
+    A message whose ack was lost anyway is stored at most once: the client retries it with the
+    same ``client_id`` (docs/delivery.md).
+    """
+    from webapp.serving import stop_accepting
+
+    log.info("SIGTERM: draining")
+    stop_accepting(app)
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while in_flight.count > 0 and time.monotonic() < deadline:
+        socketio.sleep(0.01)
+    _close_connections(CLOSE_SECONDS)
     presence.stop()
-    os._exit(0)  # the clients reconnect (through the load balancer) to another process
+    log.info("SIGTERM: drained, exiting")
+    logging.shutdown()
+    os._exit(0)
+
+
+def _close_connections(timeout: float) -> None:
+    """Close every Engine.IO connection of this process, all at once, for at most ``timeout``."""
+    eio = socketio.server.eio
+    pending = set(eio.sockets)
+
+    def close(sid: str) -> None:
+        try:
+            eio.disconnect(sid)  # sends CLOSE, waits until the transport has flushed it
+        except Exception:  # noqa: BLE001 - a connection that is already gone
+            log.debug("closing %s failed", sid, exc_info=True)
+        pending.discard(sid)
+
+    for sid in list(pending):
+        socketio.start_background_task(close, sid)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        socketio.sleep(0.01)
 
 
 def _announce_leave(room: str, user: str) -> None:

@@ -7,7 +7,7 @@ from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from webapp.chat import cluster, service
+from webapp.chat import cluster, rooms, service
 from webapp.errors import AppError, Flooding, InvalidPayload, socket_error_handler
 from webapp.extensions import socketio
 
@@ -72,15 +72,14 @@ def on_disconnect(reason=None):
 
 @client_event("rooms")
 def on_rooms(data):
-    return {"ok": True, "rooms": service.list_rooms()}
+    return {"ok": True, "rooms": service.list_rooms(_member())}
 
 
 @client_event("join")
 def on_join(data):
     member = _member()
-    ack, news = service.join(member, data)
+    ack, news = service.join(member, data, subscribe=join_room)
     room = ack["room"]["name"]
-    join_room(room)
     if news:
         emit("presence", service.presence_event(room, member, "join"), to=room)
     return ack
@@ -114,6 +113,48 @@ def on_typing(data):
 @client_event("history")
 def on_history(data):
     return {"ok": True, "messages": service.history(_member(), data)}
+
+
+@client_event("create_room")
+def on_create_room(data):
+    return {"ok": True, "room": rooms.create_room(_member(), data)}
+
+
+@client_event("dm")
+def on_dm(data):
+    member = _member()
+    room, other = rooms.open_dm(member, data)
+    emit("invited", {"room": room["name"], "by": member.name}, to=f"user:{other.id}")
+    return {"ok": True, "room": room}
+
+
+@client_event("invite")
+def on_invite(data):
+    member = _member()
+    room, user = rooms.invite(member, data)
+    emit("invited", {"room": room["name"], "by": member.name}, to=f"user:{user.id}")
+    return {"ok": True}
+
+
+@client_event("kick")
+def on_kick(data):
+    member = _member()
+    room, key, name = rooms.kick(member, data)
+    cluster.kick_everywhere(room, key, name, by=member.name)
+    return {"ok": True}
+
+
+@client_event("delete_message")
+def on_delete_message(data):
+    event = rooms.delete_message(_member(), data)
+    emit("message_deleted", event, to=event["room"])
+    return {"ok": True}
+
+
+@client_event("ban")
+def on_ban(data):
+    close_connections(rooms.ban(_member(), data))
+    return {"ok": True}
 
 
 @socketio.on("*")

@@ -5,20 +5,22 @@ sent; this module answers with plain dicts ready to send, or raises an ``AppErro
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
 from webapp.chat import validation as v
-from webapp.errors import AppError, Flooding, NotFound, NotInRoom, RateLimited
+from webapp.errors import AppError, Flooding, Forbidden, NotFound, NotInRoom, RateLimited
 from webapp.extensions import db, presence, ratelimits
-from webapp.models import Message, Room, User
+from webapp.models import Message, Room, RoomMember, User
 
 DEFAULT_ROOM = "general"
+DM_RE = re.compile(r"dm-\d+-\d+")  # direct conversations: dm-<lower user id>-<higher user id>
 HISTORY_LIMIT = 50
 
 
@@ -85,25 +87,49 @@ def disconnect(member: Member) -> list[str]:
 
 
 # -- rooms -------------------------------------------------------------------------------------
-def list_rooms() -> list[dict]:
+def list_rooms(member: Member | None = None) -> list[dict]:
+    """Public rooms, and the private rooms and conversations ``member`` belongs to."""
     ensure_room(DEFAULT_ROOM)
-    rooms = db.session.scalars(select(Room).where(Room.kind == "public").order_by(Room.name))
+    visible = Room.kind == "public"
+    if member is not None and member.user_id:
+        mine = select(RoomMember.room_id).where(RoomMember.user_id == member.user_id)
+        visible = or_(visible, Room.id.in_(mine))
+    rooms = db.session.scalars(select(Room).where(visible).order_by(Room.name))
     return [room.to_dict() for room in rooms]
 
 
 def ensure_room(name: str) -> Room:
     """The room called ``name``, created as a public room if it does not exist yet."""
-    room = db.session.scalar(select(Room).where(Room.name == name))
+    room = find_room(name)
     if room is not None:
         return room
+    if DM_RE.fullmatch(name):
+        raise Forbidden("Names like 'dm-1-2' belong to direct conversations.")
     room = Room(name=name, kind="public")
     db.session.add(room)
     try:
         db.session.commit()
     except IntegrityError:  # someone created it between our select and insert
         db.session.rollback()
-        room = db.session.scalar(select(Room).where(Room.name == name))
+        room = find_room(name)
     return room
+
+
+def find_room(name: str) -> Room | None:
+    return db.session.scalar(select(Room).where(Room.name == name))
+
+
+def check_access(member: Member, room: Room) -> None:
+    """Anyone may enter a public room; private rooms and conversations need a membership row."""
+    if room.kind == "public":
+        return
+    allowed = member.user_id is not None and db.session.get(
+        RoomMember, (room.id, member.user_id)
+    ) is not None
+    if not allowed:
+        # Same answer whether the room exists or not would be nicer, but names of public rooms
+        # are public anyway; what must not leak is the content, and nothing does.
+        raise Forbidden(f"'{room.name}' is private.")
 
 
 def limit(member: Member, action: str) -> None:
@@ -118,12 +144,18 @@ def limit(member: Member, action: str) -> None:
     raise RateLimited(f"Too many '{action}' events; slow down.")
 
 
-def join(member: Member, data: Any) -> tuple[dict, bool]:
-    """Join a room (creating it if new); answer the join ack and whether presence changed."""
+def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, bool]:
+    """Join a room (creating it if new); answer the join ack and whether presence changed.
+
+    ``subscribe(room)`` is called once access is granted and before the history is read, so a
+    message posted meanwhile arrives live (clients de-duplicate by id) instead of falling between.
+    """
     limit(member, "join")
     name = v.room_name(v.payload(data))
     room = ensure_room(name)
-    current_app.extensions.setdefault("parley.room_ids", {})[name] = room.id
+    check_access(member, room)
+    _rooms()[name] = (room.id, room.kind)
+    subscribe(name)
     news = presence.add(name, member.name, member.sid)
     ack = {
         "ok": True,
@@ -210,22 +242,33 @@ def _member_room(member: Member, data: dict) -> str:
     """The room named in ``data``, if ``member`` may act in it."""
     room = v.room_name(data)
     if member.sid is None:
-        # A REST caller has no connection to join with: the room only has to exist.
-        if db.session.scalar(select(Room.id).where(Room.name == room)) is None:
+        # A REST caller has no connection to join with: the room has to exist and admit them.
+        found = find_room(room)
+        if found is None:
             raise NotFound(f"No room called '{room}'.")
+        check_access(member, found)
         return room
     if not presence.is_member(room, member.sid):
         raise NotInRoom(f"Join '{room}' first.")
+    room_id, kind = _room(room)
+    if kind != "public":  # membership may have been revoked since the join (kick, removal)
+        check_access(member, db.session.get(Room, room_id))
     return room
 
 
-def _room_id(name: str) -> int:
-    """The id of a room this connection has joined.
+def _rooms() -> dict[str, tuple[int, str]]:
+    return current_app.extensions.setdefault("parley.rooms", {})
 
-    Room ids never change once created, so joins remember them per app and the message path
-    skips a query.
-    """
-    cache = current_app.extensions.setdefault("parley.room_ids", {})
+
+def _room(name: str) -> tuple[int, str]:
+    """(id, kind) of a room; neither ever changes, so joins remember them per app and the
+    message path skips a query."""
+    cache = _rooms()
     if name not in cache:
-        cache[name] = ensure_room(name).id
+        room = ensure_room(name)
+        cache[name] = (room.id, room.kind)
     return cache[name]
+
+
+def _room_id(name: str) -> int:
+    return _room(name)[0]

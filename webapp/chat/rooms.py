@@ -1,0 +1,153 @@
+"""Private rooms, direct conversations and moderation: who may do it, and what changes.
+
+Service layer like ``service.py``: no sockets. The handlers turn the answers into broadcasts,
+kicks and disconnections.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from webapp import accounts
+from webapp.chat import service
+from webapp.chat import validation as v
+from webapp.chat.service import Member
+from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
+from webapp.extensions import db
+from webapp.models import Message, Room, RoomMember, User
+
+
+def _account_only(member: Member, what: str) -> None:
+    if member.user_id is None:
+        raise Forbidden(f"Guests cannot {what}; register or log in.")
+
+
+def _target(data: dict) -> User:
+    user = accounts.find_user(v.nickname(data.get("user")))
+    if user is None:
+        raise NotFound("No registered user by that name.")
+    return user
+
+
+def create_room(member: Member, data: Any) -> dict:
+    """Create a room; ``private: true`` makes it invitation-only with ``member`` as owner."""
+    data = v.payload(data)
+    name = v.room_name(data)
+    private = data.get("private", False)
+    if not isinstance(private, bool):
+        raise InvalidPayload("'private' must be true or false.")
+    if private:
+        _account_only(member, "own private rooms")
+    if service.find_room(name) is not None:
+        raise AppError(f"'{name}' exists already.", code="room_exists", status=409)
+    if service.DM_RE.fullmatch(name):
+        raise Forbidden("Names like 'dm-1-2' belong to direct conversations.")
+    room = Room(name=name, kind="private" if private else "public", owner_id=member.user_id)
+    db.session.add(room)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise AppError(f"'{name}' exists already.", code="room_exists", status=409) from None
+    if private:
+        db.session.add(RoomMember(room_id=room.id, user_id=member.user_id))
+    db.session.commit()
+    return room.to_dict()
+
+
+def open_dm(member: Member, data: Any) -> tuple[dict, User]:
+    """The direct conversation between ``member`` and ``data["user"]``, created on first use."""
+    _account_only(member, "send direct messages")
+    other = _target(v.payload(data))
+    if other.id == member.user_id:
+        raise InvalidPayload("A direct conversation needs someone else.")
+    low, high = sorted((member.user_id, other.id))
+    name = f"dm-{low}-{high}"
+    room = service.find_room(name)
+    if room is None:
+        room = Room(name=name, kind="dm")
+        db.session.add(room)
+        try:
+            db.session.flush()
+            db.session.add_all([RoomMember(room_id=room.id, user_id=uid) for uid in (low, high)])
+            db.session.commit()
+        except IntegrityError:  # both opened it at once
+            db.session.rollback()
+            room = service.find_room(name)
+    return room.to_dict(), other
+
+
+def _owned_room(member: Member, data: dict) -> Room:
+    room = service.find_room(v.room_name(data))
+    if room is None:
+        raise NotFound("No such room.")
+    if not (member.admin or (member.user_id is not None and room.owner_id == member.user_id)):
+        raise Forbidden("Only the room's owner or an admin may do that.")
+    return room
+
+
+def invite(member: Member, data: Any) -> tuple[dict, User]:
+    """Let ``data["user"]`` into a private room (the owner or an admin decides)."""
+    data = v.payload(data)
+    room = _owned_room(member, data)
+    if room.kind != "private":
+        raise InvalidPayload("Only private rooms take invitations.")
+    user = _target(data)
+    if db.session.get(RoomMember, (room.id, user.id)) is None:
+        db.session.add(RoomMember(room_id=room.id, user_id=user.id))
+        db.session.commit()
+    return room.to_dict(), user
+
+
+def kick(member: Member, data: Any) -> tuple[str, str, str]:
+    """Put ``data["user"]`` out of a room; from a private room, for good.
+
+    Answers (room, the target's identity key, the target's name) for the handler to act on.
+    """
+    data = v.payload(data)
+    room = _owned_room(member, data)
+    name = v.nickname(data.get("user"))
+    user = accounts.find_user(name)
+    if user is not None and user.id == room.owner_id:
+        raise Forbidden("The owner cannot be kicked.")
+    if user is not None and room.kind != "public":
+        db.session.execute(
+            delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
+        )
+        db.session.commit()
+    key = f"user:{user.id}" if user is not None else f"guest:{name.casefold()}"
+    return room.name, key, user.name if user is not None else name
+
+
+def delete_message(member: Member, data: Any) -> dict:
+    """Remove a message for everyone (admins only); answers what the clients are told."""
+    if not member.admin:
+        raise Forbidden("Only admins may delete messages.")
+    message_id = v.optional_int(v.payload(data), "id", 1, v.MAX_ID)
+    if message_id is None:
+        raise InvalidPayload("'id' is required.")
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound("No such message.")
+    event = {"id": message.id, "room": message.room.name}
+    db.session.delete(message)
+    db.session.commit()
+    return event
+
+
+def ban(member: Member, data: Any) -> str:
+    """Ban a registered user (admins only); answers their identity key to disconnect."""
+    if not member.admin:
+        raise Forbidden("Only admins may ban users.")
+    user = _target(v.payload(data))
+    if user.id == member.user_id:
+        raise InvalidPayload("Admins cannot ban themselves.")
+    accounts.ban(user.name)
+    return f"user:{user.id}"
+
+
+def my_rooms(user_id: int) -> list[str]:
+    query = select(Room.name).join(RoomMember).where(RoomMember.user_id == user_id)
+    return list(db.session.scalars(query))
