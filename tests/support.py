@@ -76,6 +76,14 @@ class LiveServer:
                 self.proc.wait()
         self.proc = None
 
+    def flask(self, *args: str) -> str:
+        """Run ``flask --app wsgi ARGS`` against this server's database; answer its output."""
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT, env=self.env, check=True, capture_output=True, text=True, timeout=60,
+        )
+        return result.stdout.strip()
+
     def read_log(self) -> str:
         return (self.workdir / "server.log").read_text(errors="replace")
 
