@@ -1,0 +1,103 @@
+"""A faster path from a broadcast to the sockets of its recipients (eventlet + WebSocket only).
+
+python-engineio hands every outgoing packet to a per-connection queue, and a writer greenlet per
+connection wakes up, encodes and frames the packet, and sends it. For a broadcast to N members
+that is N queue round trips, N greenlet switches, N timeouts armed and N identical frames built:
+about half of the server's time in the bench's fan-out scenario (docs/performance.md).
+
+Here a MESSAGE packet to an upgraded WebSocket whose writer is idle is framed once per broadcast
+and written straight to the socket with a non-blocking send. Anything else takes python-engineio's
+own path, so ordering holds:
+
+- the writer is idle (waiting in ``poll``) and its queue is empty, else the packet is queued;
+- the WebSocket's send lock is taken without waiting, else the packet is queued;
+- if the kernel takes only part of the frame, a greenlet finishes it while still holding the
+  send lock, so no other frame can come between (a slow reader never stalls the broadcaster);
+- pings and other control packets always go through the queue: they keep the writer alive
+  (it closes the connection after ``ping_interval + ping_timeout`` without a packet).
+"""
+from __future__ import annotations
+
+import eventlet
+from engineio import packet as eio_packet
+from engineio import socket as eio_socket
+
+_FRAME = "_parley_frame"
+
+
+def install() -> None:
+    """Patch python-engineio's Socket (idempotent); call once per process, eventlet mode only."""
+    if getattr(eio_socket.Socket, "_parley_fanout", False):
+        return
+    queued_send = eio_socket.Socket.send
+    original_poll = eio_socket.Socket.poll
+
+    def poll(self):
+        self._parley_writer_idle = True
+        try:
+            return original_poll(self)
+        finally:
+            self._parley_writer_idle = False
+
+    def send(self, pkt):
+        ws = self.__dict__.get("_parley_ws")
+        if (
+            ws is None
+            or pkt.packet_type != eio_packet.MESSAGE
+            or not self.upgraded
+            or self.closed
+            or not self.__dict__.get("_parley_writer_idle", False)
+            or not self.queue.empty()
+            or not self.check_ping_timeout()
+            or not _try_send(ws, _frame(ws, pkt))
+        ):
+            queued_send(self, pkt)
+
+    eio_socket.Socket.poll = poll
+    eio_socket.Socket.send = send
+    eio_socket.Socket._parley_fanout = True
+
+
+def attach(handler, ws) -> None:
+    """Remember the WebSocket of the Engine.IO socket whose ``_websocket_handler`` is ``handler``."""
+    owner = getattr(handler, "__self__", None)
+    if isinstance(owner, eio_socket.Socket):
+        owner._parley_ws = ws
+
+
+def _frame(ws, pkt) -> bytes:
+    """The WebSocket frame for ``pkt``: built once, then shared by every recipient."""
+    frame = pkt.__dict__.get(_FRAME)
+    if frame is None:
+        frame = ws._pack_message(pkt.encode(), masked=False)
+        setattr(pkt, _FRAME, frame)
+    return frame
+
+
+def _try_send(ws, frame: bytes) -> bool:
+    """Write ``frame`` now if the socket is free; False means "queue it instead"."""
+    lock = ws._sendlock
+    if not lock.acquire(blocking=False):
+        return False
+    try:
+        sent = ws.socket.fd.send(frame)
+    except BlockingIOError:
+        lock.release()
+        return False
+    except OSError:
+        lock.release()
+        return True  # the connection is gone; its reader will notice and clean up
+    if sent == len(frame):
+        lock.release()
+        return True
+    eventlet.spawn_n(_finish, ws, frame[sent:], lock)
+    return True
+
+
+def _finish(ws, rest: bytes, lock) -> None:
+    try:
+        ws.socket.sendall(rest)
+    except OSError:
+        pass
+    finally:
+        lock.release()
