@@ -17,13 +17,9 @@ import logging
 
 from flask import current_app
 from flask_socketio import SocketIO
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from webapp.chat import validation as v
-from webapp.chat.service import ensure_room
-from webapp.extensions import db
-from webapp.models import Message
+from webapp.chat.service import ensure_room, store_message
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +32,8 @@ def post(room: str, text: str, author: str = DEFAULT_AUTHOR, client_id: str | No
     data = {"room": room, "text": text, "client_id": client_id}
     room, text, client_id = v.room_name(data), v.text(data), v.client_id(data)
     author = v.nickname(author)
-    message = Message(room_id=ensure_room(room).id, author=author, text=text, client_id=client_id)
-    db.session.add(message)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        message = db.session.scalar(
-            select(Message).where(Message.author == author, Message.client_id == client_id)
-        )
-        return message.to_dict(room), False
-    return message.to_dict(room), True
+    ensure_room(room)
+    return store_message(room, author, text, client_id, guest=False)
 
 
 def announce(message: dict) -> bool:

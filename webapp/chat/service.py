@@ -190,9 +190,15 @@ def post_message(member: Member, data: Any) -> tuple[dict, bool]:
     data = v.payload(data)
     room = _member_room(member, data)
     text, client_id = v.text(data), v.client_id(data)
+    return store_message(room, member.name, text, client_id, guest=member.guest)
+
+
+def store_message(
+    room: str, author: str, text: str, client_id: str | None, *, guest: bool
+) -> tuple[dict, bool]:
+    """Commit a validated message; a repeated (author, client_id) answers the stored one."""
     message = Message(
-        room_id=_room_id(room), author=member.name, guest=member.guest, text=text,
-        client_id=client_id,
+        room_id=_room_id(room), author=author, guest=guest, text=text, client_id=client_id
     )
     db.session.add(message)
     try:
@@ -200,7 +206,7 @@ def post_message(member: Member, data: Any) -> tuple[dict, bool]:
     except IntegrityError:
         db.session.rollback()
         message = db.session.scalar(
-            select(Message).where(Message.author == member.name, Message.client_id == client_id)
+            select(Message).where(Message.author == author, Message.client_id == client_id)
         )
         if message is None:  # pragma: no cover - the constraint only fires on that pair
             raise
