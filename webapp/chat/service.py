@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
 from webapp.chat import validation as v
+from webapp.chat.groupcommit import GroupCommitter
 from webapp.errors import AppError, Flooding, Forbidden, NotFound, NotInRoom, RateLimited
 from webapp.extensions import db, presence, ratelimits
 from webapp.models import Message, Room, RoomMember, User
@@ -200,16 +201,13 @@ def store_message(
     message = Message(
         room_id=_room_id(room), author=author, guest=guest, text=text, client_id=client_id
     )
-    db.session.add(message)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+    committer = current_app.extensions.setdefault("parley.group_commit", GroupCommitter())
+    if not committer.store(message):
         message = db.session.scalar(
             select(Message).where(Message.author == author, Message.client_id == client_id)
         )
         if message is None:  # pragma: no cover - the constraint only fires on that pair
-            raise
+            raise RuntimeError("a unique violation without the row that caused it")
         return message.to_dict(room), False
     return message.to_dict(room), True
 
