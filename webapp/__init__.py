@@ -5,7 +5,6 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
-import socketio as socketio_lib
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,7 +14,7 @@ from webapp.chat import events  # noqa: F401
 from webapp.cli import chat_cli
 from webapp.config import Config
 from webapp.errors import register_http_handlers
-from webapp import security
+from webapp import gateway, security
 from webapp.extensions import csrf, db, login_manager, migrate, presence, ratelimits, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,15 +44,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app)
     # Pass every option on every call: Flask-SocketIO keeps options from earlier init_app calls.
-    redis_url = app.config["REDIS_URL"]
+    # Socket.IO's client manager (with REDIS_URL, its message queue) also delivers every room
+    # event to the plain WebSocket gateway's connections (/ws, webapp/gateway).
+    hub = gateway.Hub()
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        # Flask-SocketIO's default channel, where its external emitter (webapp/chat/external.py,
-        # ``SocketIO(message_queue=REDIS_URL)``) publishes.
-        client_manager=(
-            socketio_lib.RedisManager(redis_url, channel="flask-socketio") if redis_url else None
-        ),
+        client_manager=gateway.client_manager(hub, app.config["REDIS_URL"]),
         cors_allowed_origins=security.origin_checker(app.config["ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
     )
@@ -73,6 +70,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.cli.add_command(chat_cli)
     # Where load balancers and platforms look by convention; the same view as /api/healthz.
     app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
+    gateway.init_app(app, hub)
     if app.config["PROXY_FIX"]:
         # Outermost, so Engine.IO's same-origin check sees the client's scheme and host too.
         n = app.config["PROXY_FIX"]

@@ -77,6 +77,12 @@ class Config:
         # 64 KiB: far above the 4,000-character text limit (16 KiB in UTF-8 at worst) and
         # small enough that a hostile client cannot make the server buffer megabytes.
         self.MAX_HTTP_BUFFER_SIZE = int(env.get("MAX_HTTP_BUFFER_SIZE", str(64 * 1024)))
+        # The plain WebSocket gateway (/ws) pings as often as Engine.IO does (25 s, under the
+        # 60-75 s idle timeouts of proxies), closes a client silent this long after a ping (1001),
+        # and one that has not said who it is within WS_AUTH_TIMEOUT (1008).
+        self.WS_PING_INTERVAL = float(env.get("WS_PING_INTERVAL", "25"))
+        self.WS_PING_TIMEOUT = float(env.get("WS_PING_TIMEOUT", "20"))
+        self.WS_AUTH_TIMEOUT = float(env.get("WS_AUTH_TIMEOUT", "10"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

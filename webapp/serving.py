@@ -1,7 +1,7 @@
-"""How ``python wsgi.py`` serves the app: the options handed to ``socketio.run``.
+"""How ``python wsgi.py`` serves the app: eventlet's WSGI server on a listener we hold.
 
 All eventlet specifics live here (and in wsgi.py's monkey-patching), so the async mode stays one
-setting. Imported only by wsgi.py's ``__main__``.
+setting. Imported only by wsgi.py's ``__main__`` (and by the SIGTERM path in ``chat.cluster``).
 """
 from __future__ import annotations
 
@@ -9,6 +9,42 @@ import resource
 import socket
 
 from flask import Flask
+
+from webapp.extensions import socketio
+
+LISTENER = "parley.listener"  # app.extensions key: the socket ``serve`` accepts connections on
+
+
+def serve(app: Flask) -> None:
+    """Serve until the listener is closed (``stop_accepting``) and the open requests are done.
+
+    Like ``socketio.run`` in eventlet mode, except that we open the listening socket ourselves, so
+    a graceful shutdown can close it first: new connections are then refused at once (a load
+    balancer moves on to another process) instead of waiting in the kernel's backlog.
+    """
+    options = run_options(app)
+    if app.config["ASYNC_MODE"] != "eventlet":
+        socketio.run(app, **options)
+        return
+    import eventlet
+    import eventlet.wsgi
+
+    listener = eventlet.listen((options.pop("host"), options.pop("port")))
+    app.extensions[LISTENER] = listener
+    try:
+        eventlet.wsgi.server(listener, app, **options)
+    except OSError:
+        # Closing the listener from another greenlet surfaces here (eventlet's IOClosed), after
+        # the server has waited for its open requests: the normal end of a graceful shutdown.
+        if listener.fileno() != -1:
+            raise
+
+
+def stop_accepting(app: Flask) -> None:
+    """Close the listening socket; requests and connections already open carry on."""
+    listener = app.extensions.pop(LISTENER, None)
+    if listener is not None:
+        listener.close()
 
 
 def run_options(app: Flask) -> dict:
@@ -43,8 +79,13 @@ def _harden_eventlet_websocket() -> None:
                 raise FailedConnectionError(1009, "Message too big.")
             super().push(data, final)
 
+    from webapp import fanout
+
+    fanout.install()
+
     def closing_on_garbage(handler):
         def run(ws):
+            fanout.attach(handler, ws)
             try:
                 return handler(ws)
             except ValueError:
@@ -68,6 +109,12 @@ def _eventlet_options(max_connections: int) -> dict:
     import eventlet.wsgi
 
     class Protocol(eventlet.wsgi.HttpProtocol):
+        # Each connection keeps its buffered reader and writer for life; eventlet's 8 KiB + 16 KiB
+        # were a third of an idle WebSocket's memory. Requests and polling bodies are small, and
+        # a write larger than the buffer goes straight to the socket anyway.
+        rbufsize = 2048
+        wbufsize = 2048
+
         def __init__(self, conn_state, server):
             # socketio.run consumes ``debug`` for Flask, so eventlet's own flag, which puts
             # Python tracebacks into 500 bodies, would stay at its default of True.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import signal
 import time
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 import redis
 from flask import Flask, appcontext_popped, appcontext_pushed, current_app
 
+from webapp import gateway
 from webapp.chat import service
 from webapp.extensions import presence, socketio
 
@@ -24,19 +26,52 @@ log = logging.getLogger(__name__)
 CLOSE_CHANNEL = "parley:moderation"
 
 
+# On SIGTERM, how long events already being handled may take to finish (their acks go out), and
+# how long closing the connections may take; systemd's and platforms' own limits are 10-30 s.
+# (A long-polling client that is not polling right now never takes its close: don't wait long.)
+DRAIN_SECONDS = 5.0
+CLOSE_SECONDS = 1.5
+
+
+class InFlight:
+    """Counts the events (and HTTP requests) being handled: each runs in an app context."""
+
+    def __init__(self, app: Flask) -> None:
+        self.count = 0
+        appcontext_pushed.connect(self._pushed, app, weak=False)
+        appcontext_popped.connect(self._popped, app, weak=False)
+
+    def _pushed(self, *_, **__) -> None:
+        self.count += 1
+
+    def _popped(self, *_, **__) -> None:
+        self.count -= 1
+
+
 @contextmanager
 def duties(app: Flask):
-    """Run the presence heartbeat while the block serves; on SIGTERM leave the cluster first."""
+    """Run the presence heartbeat while the block serves; on SIGTERM leave gracefully."""
     # Three beats per TTL: one late beat (a busy process, a Redis blip) does not drop anybody.
     presence.start(socketio, _announce_leave, interval=app.config["PRESENCE_TTL"] / 3)
     if app.config["REDIS_URL"]:
         socketio.start_background_task(_listen_for_closes, app.config["REDIS_URL"])
-    # A signal handler runs inside whichever greenlet is current, so it only schedules the exit.
-    previous = signal.signal(signal.SIGTERM, lambda *_: socketio.start_background_task(_leave))
+        # Subscribe to the message queue now: python-socketio would wait for the first Socket.IO
+        # client, and a process serving only plain WebSocket clients (/ws) would miss events.
+        gateway.start_client_manager()
+    # A Python signal handler runs inside whichever greenlet is current (eventlet's hub, often),
+    # where it may neither block nor switch, and a task it spawns may wait until the hub's next
+    # timer. So Python itself writes the signal's number to a pipe, and a task waiting on the
+    # pipe wakes at once and leaves.
+    wake_up, poke = os.pipe()
+    os.set_blocking(poke, False)
+    socketio.start_background_task(_leave_on_signal, app, InFlight(app), wake_up)
+    previous_fd = signal.set_wakeup_fd(poke)
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.set_wakeup_fd(previous_fd)
         presence.stop()
 
 
@@ -73,6 +108,9 @@ def _carry_out(order: dict) -> None:
 def close_local_room(room: str) -> None:
     for sid, _ in list(socketio.server.manager.get_participants("/", room)):
         socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+    hub = getattr(socketio.server.manager, "gateway", None)  # plain WebSocket clients too
+    if hub is not None:
+        hub.close_room(room, "revoked: the server closed this connection.")
 
 
 def _kick_local(room: str, key: str, name: str, by: str) -> None:
@@ -103,6 +141,18 @@ def _listen_for_closes(url: str) -> None:
         except redis.RedisError as exc:
             log.warning("moderation channel lost, subscribing again: %s", exc)
             socketio.sleep(1)
+
+
+def _leave_on_signal(app: Flask, in_flight: InFlight, wake_up: int) -> None:
+    """Wait for SIGTERM's number on the wake-up pipe (other signals write theirs too)."""
+    while signal.SIGTERM not in select_read(wake_up):
+        pass
+    _leave(app, in_flight)
+
+
+def select_read(fd: int) -> bytes:
+    select.select([fd], [], [])  # cooperative under eventlet
+    return os.read(fd, 64)
 
 
 def _leave(app: Flask, in_flight: InFlight) -> None:
@@ -140,7 +190,7 @@ def _close_connections(timeout: float) -> None:
     def close(sid: str) -> None:
         try:
             eio.disconnect(sid)  # sends CLOSE, waits until the transport has flushed it
-        except Exception:  # noqa: BLE001 - a connection that is already gone
+        except Exception:  # a connection that is already gone
             log.debug("closing %s failed", sid, exc_info=True)
         pending.discard(sid)
 

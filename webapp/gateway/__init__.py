@@ -1,0 +1,77 @@
+"""The plain WebSocket gateway: ``/ws`` speaks JSON text frames to any WebSocket client.
+
+Same process, rooms, service, storage and authorization as the Socket.IO side (docs/websocket.md).
+``create_app`` builds the ``Hub``, hands ``client_manager(hub, ...)`` to Flask-SocketIO, so every
+room event reaches both kinds of client, and calls ``init_app`` to serve the path.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+
+from webapp import security
+from webapp.extensions import socketio
+from webapp.gateway.hub import Hub, client_manager
+
+__all__ = ["PATH", "Hub", "client_manager", "init_app", "start_client_manager"]
+
+PATH = "/ws"
+
+
+def init_app(app: Flask, hub: Hub) -> None:
+    """Serve the gateway at ``PATH`` in front of ``app.wsgi_app`` (eventlet only)."""
+    app.extensions["parley.gateway"] = hub
+    if app.config["ASYNC_MODE"] != "eventlet":
+        return  # threading mode is for debugging; /ws then answers 404 like any unknown path
+    app.wsgi_app = GatewayMiddleware(app, hub, app.wsgi_app)
+
+
+class GatewayMiddleware:
+    """Route ``PATH`` to the gateway and everything else onward."""
+
+    def __init__(self, app: Flask, hub: Hub, wsgi_app) -> None:
+        from webapp.gateway import eventlet_ws
+        from webapp.gateway.connection import Connection
+
+        self.wsgi_app = wsgi_app
+        self.allowed_origin = security.origin_checker(app.config["ALLOWED_ORIGINS"])
+
+        def serve(ws) -> None:
+            start_client_manager()
+            Connection(app, hub, ws, ws.environ).run()
+
+        self.websocket = eventlet_ws.websocket_app(serve, app.config["MAX_HTTP_BUFFER_SIZE"])
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != PATH:
+            return self.wsgi_app(environ, start_response)
+        # The same rule as Engine.IO's: the page's own origin or the allow-list; no Origin
+        # header means no browser, so no cross-site request to fear.
+        if not self.allowed_origin(environ.get("HTTP_ORIGIN"), environ):
+            return _error(start_response, "403 Forbidden", "bad_origin",
+                          "This origin may not open connections here (ALLOWED_ORIGINS).")
+        if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            return _error(start_response, "426 Upgrade Required", "upgrade_required",
+                          "This endpoint speaks WebSocket; see docs/websocket.md.",
+                          [("Upgrade", "websocket")])
+        return self.websocket(environ, start_response)
+
+
+def start_client_manager() -> None:
+    """Start Socket.IO's client manager if no Socket.IO client has yet.
+
+    python-socketio initializes it on its first connection; with Redis that starts the listener
+    which brings other processes' events, so a process serving only gateway clients needs it too.
+    """
+    server = socketio.server
+    if not server.manager_initialized:
+        server.manager_initialized = True
+        server.manager.initialize()
+
+
+def _error(start_response, status: str, code: str, message: str, headers=()):
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body))), *headers])
+    return [body]
