@@ -20,9 +20,9 @@ from webapp.models import Message
 
 @dataclass
 class _Entry:
-    message: Message
+    fields: dict  # the Message's columns; the row itself is built by whoever commits it
     done: threading.Event = field(default_factory=threading.Event)
-    stored: bool = False  # False: the (author, client_id) pair was taken: a retry
+    message: Message | None = None  # set once stored; None: the (author, client_id) was taken
     error: BaseException | None = None
 
 
@@ -34,9 +34,9 @@ class GroupCommitter:
         self._pending: list[_Entry] = []
         self._committing = False
 
-    def store(self, message: Message) -> bool:
-        """Commit ``message``; False if the unique (author, client_id) pair already existed."""
-        entry = _Entry(message)
+    def store(self, **fields) -> Message | None:
+        """Commit a message; answers the stored row, or None if (author, client_id) existed."""
+        entry = _Entry(fields)
         with self._lock:
             self._pending.append(entry)
             leader = not self._committing
@@ -46,7 +46,7 @@ class GroupCommitter:
         entry.done.wait()
         if entry.error is not None:
             raise entry.error
-        return entry.stored
+        return entry.message
 
     def _drain(self) -> None:
         try:
@@ -64,10 +64,11 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Entry]) -> None:
         try:
-            db.session.add_all([entry.message for entry in batch])
+            rows = [Message(**entry.fields) for entry in batch]
+            db.session.add_all(rows)
             db.session.commit()
-            for entry in batch:
-                entry.stored = True
+            for entry, row in zip(batch, rows):
+                entry.message = _detached(row)
         except IntegrityError:
             db.session.rollback()
             self._commit_one_by_one(batch)
@@ -82,9 +83,17 @@ class GroupCommitter:
     def _commit_one_by_one(self, batch: list[_Entry]) -> None:
         """A duplicate spoiled the batch: find out which, storing the others."""
         for entry in batch:
-            db.session.add(entry.message)
+            row = Message(**entry.fields)
+            db.session.add(row)
             try:
                 db.session.commit()
-                entry.stored = True
+                entry.message = _detached(row)
             except IntegrityError:
                 db.session.rollback()
+
+
+def _detached(row: Message) -> Message:
+    """Hand a committed row over detached: its writer reads it while this session moves on (a
+    later rollback here would otherwise expire it under the reader)."""
+    db.session.expunge(row)
+    return row

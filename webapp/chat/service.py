@@ -198,11 +198,11 @@ def store_message(
     room: str, author: str, text: str, client_id: str | None, *, guest: bool
 ) -> tuple[dict, bool]:
     """Commit a validated message; a repeated (author, client_id) answers the stored one."""
-    message = Message(
+    committer = current_app.extensions.setdefault("parley.group_commit", GroupCommitter())
+    message = committer.store(
         room_id=_room_id(room), author=author, guest=guest, text=text, client_id=client_id
     )
-    committer = current_app.extensions.setdefault("parley.group_commit", GroupCommitter())
-    if not committer.store(message):
+    if message is None:
         message = db.session.scalar(
             select(Message).where(Message.author == author, Message.client_id == client_id)
         )
