@@ -1,21 +1,27 @@
-// Entry point: the nickname form, then one Chat per nickname, and the page's controls.
+// Entry point: a logged-in user goes straight to the chat; a guest picks a nickname first.
 import { Chat } from "./chat.js";
 import { byId } from "./dom.js";
-import { showLogin } from "./render.js";
-import { isNearBottom, isNearTop } from "./scroll.js";
+import * as notify from "./notify.js";
+import { showLogin, showNotifyPrompt } from "./render.js";
+import { isNearBottom, isNearTop, scrollToBottom } from "./scroll.js";
 import { saved } from "./store.js";
 
 let chat = null;
+// The account name when the session cookie is logged in (index.html puts it on <body>).
+const account = document.body.dataset.user || null;
 
 function startChat(name, resumed = false) {
   chat = new Chat(name, {
+    account: Boolean(account),
     resumed,
     onRefused(error) {
+      if (chat) chat.stop();
       chat = null;
-      showLogin(name, error.message);
+      showLogin(account ? "" : name, error.message);
     },
   });
   chat.start();
+  showNotifyPrompt(notify.shouldAsk());
 }
 
 function signOut() {
@@ -38,6 +44,16 @@ function onLogin(event) {
 function sendComposed() {
   const text = byId("composer-text");
   if (chat && chat.send(text.value)) text.value = "";
+}
+
+/** Alt+Up / Alt+Down: the previous or next joined room. */
+function onRoomKey(event) {
+  if (!chat || !event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+  const names = chat.store.listedRooms().filter((name) => chat.store.rooms.get(name)?.joined);
+  const at = names.indexOf(chat.store.active);
+  const next = names[at + (event.key === "ArrowUp" ? -1 : 1)];
+  event.preventDefault();
+  if (next) chat.activate(next);
 }
 
 function onComposerKey(event) {
@@ -117,17 +133,29 @@ function wire() {
   on("pending", "click", onPendingAction);
   on("refresh-rooms", "click", () => chat && chat.refreshRooms());
   on("leave-room", "click", () => chat && chat.store.active && chat.leave(chat.store.active));
-  on("sign-out", "click", signOut);
+  if (byId("sign-out")) on("sign-out", "click", signOut);
   on("scroller", "scroll", onScroll);
-  on("jump-latest", "click", () => chat && chat.jumpToLatest());
+  on("jump-latest", "click", scrollToBottom);
+  on("notify-yes", "click", async () => {
+    showNotifyPrompt(false);
+    await notify.ask();
+  });
+  on("notify-no", "click", () => {
+    notify.dismiss();
+    showNotifyPrompt(false);
+  });
   on("toggle-sidebar", "click", () => openPanel("sidebar"));
   on("toggle-members", "click", () => openPanel("members"));
   on("scrim", "click", closePanels);
-  document.addEventListener("keydown", (event) => event.key === "Escape" && closePanels());
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closePanels();
+    onRoomKey(event);
+  });
 }
 
 function boot() {
   wire();
+  if (account) return startChat(account);
   const name = saved.name();
   if (name) startChat(name, true);
   else showLogin("", "");

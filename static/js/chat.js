@@ -1,48 +1,61 @@
 // The chat controller: server events and user actions change the store, then the view is redrawn.
 import { Connection } from "./connection.js";
-import { fetchNewer, fetchOlder, HISTORY_PAGE } from "./history.js";
+import { CATCH_UP_OVERLAP, fetchNewer, fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
+import { notifyMention, pageHidden } from "./notify.js";
+import { Outbox } from "./outbox.js";
 import * as view from "./render.js";
-import { cannotScroll, followingBottom, isNearBottom, keepingPosition, scrollToBottom } from "./scroll.js";
+import { mentions } from "./richtext.js";
+import { cannotScroll, followingBottom, keepingPosition, scrollToBottom } from "./scroll.js";
 import { saved, Store } from "./store.js";
+import { roomEvents } from "./room-events.js";
 import { OTHERS_EXPIRE_MS, TypingNotifier } from "./typing.js";
 
 const DEFAULT_ROOM = "general";
-// Failures that resolve themselves once the connection is back: the message waits and is resent.
+// Failures that resolve themselves once the connection is back.
 const TRANSIENT = new Set(["offline", "timeout"]);
 
-/** A client_id for a send; randomUUID needs a secure context, so fall back to getRandomValues. */
-function newClientId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export class Chat {
-  constructor(me, { onRefused, resumed = false }) {
+  /** me: the nickname or account name; account: true when the session cookie says who we are. */
+  constructor(me, { account = false, onRefused, resumed = false }) {
     this.store = new Store();
-    this.store.me = me;
-    this.onRefused = onRefused;
-    this.conn = new Connection(me, {
-      onState: (state, attempt) => view.renderConnState(state, attempt),
+    Object.assign(this.store, { me, account });
+    this.conn = new Connection(account ? null : me, {
+      onState: (state, attempt) => this.onState(state, attempt),
+      onTransport: (name) => view.renderTransport(name),
       onConnect: (first) => this.onConnect(first),
-      onRefused: (error) => this.onRefused(error),
-      events: {
-        message: (message) => this.onMessage(message),
-        presence: (event) => this.onPresence(event),
-        typing: (event) => this.onTyping(event),
-      },
+      onRefused,
+      events: { message: (message) => this.onMessage(message), ...roomEvents(this) },
     }, { resumed });
     this.typing = new TypingNotifier((room, typing) => this.conn.request("typing", { room, typing }));
+    this.outbox = new Outbox(saved.outboxKey(me, account), {
+      send: ({ room, text, client_id }) => this.conn.request("message", { room, text, client_id }),
+      isConnected: () => this.ready && this.conn.connected,
+      onDelivered: (entry, message) => this.addMessages(this.store.room(entry.room), [message], { fresh: true }),
+      onChange: (entry) => entry.room === this.store.active && this.renderPending(),
+    });
+    this.onVisibility = () => this.seen();
+    this.ready = false; // connected and back in our rooms: the outbox may send
+    this.connects = 0; // which connection an onConnect belongs to, should they overlap
   }
 
   start() {
     view.showChat(this.store.me);
+    // Show the rooms of the last visit at once, with anything still waiting to be sent; they
+    // are joined for real when the connection is up.
+    for (const name of this.roomsToJoin()) this.store.room(name);
+    const wanted = saved.active();
+    this.store.active = this.store.rooms.has(wanted) ? wanted : this.store.rooms.keys().next().value || null;
     this.renderAll();
+    document.addEventListener("visibilitychange", this.onVisibility);
+    this.resyncTimer = setInterval(() => this.resync(), RESYNC_MS);
     this.conn.open();
   }
 
   stop() {
     this.typing.stop();
     this.conn.close();
+    clearInterval(this.resyncTimer);
+    document.removeEventListener("visibilitychange", this.onVisibility);
   }
 
   request(event, data) {
@@ -53,28 +66,43 @@ export class Chat {
     view.renderRoomList(this.store);
     view.renderRoomHeader(this.store);
     view.renderTimeline(this.store);
+    this.renderPending();
     view.renderMembers(this.store);
     view.renderTyping(this.store);
+  }
+
+  renderPending() {
+    view.renderPending(this.store, this.store.active ? this.outbox.forRoom(this.store.active) : []);
   }
 
   isActive(room) {
     return this.store.active === room.name;
   }
 
-  // -- connection --------------------------------------------------------------------------------
-  async onConnect(first) {
-    this.refreshRooms();
-    const remembered = saved.rooms();
-    const names = first ? (remembered.length ? remembered : [DEFAULT_ROOM]) : this.store.joinedNames();
-    await Promise.all(names.map((name) => this.join(name, { quiet: true })));
-    if (first) this.activateRemembered();
-    this.flushOutbox();
+  /** The rooms of the last visit, and any room a queued message is waiting for. */
+  roomsToJoin() {
+    const names = new Set(saved.rooms());
+    this.outbox.rooms().forEach((name) => names.add(name));
+    return names.size ? [...names] : [DEFAULT_ROOM];
   }
 
-  activateRemembered() {
-    const wanted = saved.active();
-    const joined = this.store.joinedNames();
-    if (joined.length) this.activate(joined.includes(wanted) ? wanted : joined[0]);
+  // -- connection --------------------------------------------------------------------------------
+  onState(state, attempt) {
+    if (state !== "connected") this.ready = false;
+    view.renderConnState(state, attempt);
+  }
+
+  async onConnect(first) {
+    const generation = ++this.connects;
+    this.refreshRooms();
+    const names = first ? this.roomsToJoin() : this.store.joinedNames();
+    await Promise.all(names.map((name) => this.join(name, { quiet: true })));
+    if (first && this.store.activeRoom && this.store.activeRoom.joined) this.activate(this.store.active);
+    else if (first) this.activate(this.store.joinedNames()[0]);
+    // Only now: a message must not reach a room before we are back in it.
+    if (generation !== this.connects) return; // dropped meanwhile; the next connect carries on
+    this.ready = this.conn.connected;
+    this.outbox.pump();
   }
 
   async refreshRooms() {
@@ -87,20 +115,20 @@ export class Chat {
   // -- rooms -------------------------------------------------------------------------------------
   /** Join (or, after a reconnect, rejoin) a room; answers the error, if any. */
   async join(name, { activate = false, quiet = false } = {}) {
-    const known = this.store.rooms.has(name);
     // Create it before asking, so live messages that beat the ack are kept.
     const room = this.store.room(name);
-    const after = room.newestId;
+    const rejoin = room.joined; // after a reconnect: fetch only what we missed
+    const after = room.catchUpFrom(CATCH_UP_OVERLAP);
     const ack = await this.request("join", { room: name });
     if (!ack.ok) {
-      if (!known) this.store.forget(name);
+      if (!room.joined && !TRANSIENT.has(ack.error.code)) this.forget(name);
       if (quiet) view.toast(`Could not join #${name}: ${ack.error.message}`);
       return ack.error;
     }
     room.joined = true;
     room.members = ack.members;
-    if (after === null) this.addHistory(room, ack.history);
-    else await this.catchUp(room, after);
+    if (rejoin) await this.catchUp(room, after);
+    else this.addHistory(room, ack.history);
     saved.setRooms(this.store.joinedNames());
     if (activate || !this.store.active) this.activate(name);
     else if (this.isActive(room)) view.renderMembers(this.store);
@@ -114,24 +142,43 @@ export class Chat {
   }
 
   /** After a reconnect: fetch what was said while we were away, page by page. */
-  async catchUp(room, after) {
+  async catchUp(room, after, { away = true } = {}) {
+    room.catchingUp = true;
     const { messages, error } = await fetchNewer(this.conn, room.name, after);
-    if (error) view.toast(`Could not catch up on #${room.name}: ${error.message}`);
-    this.addMessages(room, messages);
+    room.catchingUp = false;
+    if (error && away) view.toast(`Could not catch up on #${room.name}: ${error.message}`);
+    this.addMessages(room, messages, { fresh: true, away });
+  }
+
+  /** The periodic check: anything stored that never reached us live shows up now. */
+  resync() {
+    if (!this.ready) return;
+    for (const room of this.store.rooms.values()) {
+      if (!room.joined || room.catchingUp) continue;
+      this.catchUp(room, room.catchUpFrom(CATCH_UP_OVERLAP), { away: false });
+    }
   }
 
   async leave(name) {
     const ack = await this.request("leave", { room: name });
     if (!ack.ok && !TRANSIENT.has(ack.error.code)) return view.toast(ack.error.message);
+    this.forget(name);
+  }
+
+  forget(name) {
+    const wasActive = this.store.active === name;
     this.store.forget(name);
     saved.setRooms(this.store.joinedNames());
-    if (this.store.active) this.activate(this.store.active);
+    if (wasActive && this.store.active) this.activate(this.store.active);
     else this.renderAll();
   }
 
   activate(name) {
     const room = this.store.rooms.get(name);
     if (!room) return;
+    const previous = this.store.activeRoom;
+    // The divider marks what was new when you came in; once you leave, all of it is read.
+    if (previous && previous !== room) previous.dividerId = null;
     this.typing.stop();
     this.store.active = name;
     room.unread = 0;
@@ -142,73 +189,56 @@ export class Chat {
   }
 
   // -- messages ----------------------------------------------------------------------------------
-  /** Merge server messages into a room (deduped, in id order) and draw the new ones. */
-  addMessages(room, messages, { live = false } = {}) {
-    const draw = () => messages.forEach((message) => this.addMessage(room, message, live));
+  /**
+   * Merge server messages into a room (deduped, in id order) and draw the new ones.
+   * fresh: they are news to the reader (live, or caught up after a reconnect), so they count as
+   * unread and may notify; away: they were said while we were disconnected.
+   */
+  addMessages(room, messages, { fresh = false, away = false } = {}) {
+    const draw = () => messages.forEach((message) => this.addMessage(room, message, fresh, away));
     if (!this.isActive(room)) return draw();
     const older = room.oldestId !== null && messages.length && messages[0].id < room.oldestId;
     if (older) keepingPosition(draw);
-    else followingBottom(draw, messages.some((m) => m.author === this.store.me && live));
+    else followingBottom(draw, messages.some((m) => m.author === this.store.me && fresh && !away));
   }
 
-  addMessage(room, message, live) {
+  addMessage(room, message, fresh, away) {
+    const mine = message.author === this.store.me;
+    if (mine && message.client_id) this.outbox.delivered(message.client_id);
     const index = room.addMessage(message);
-    if (message.author === this.store.me && room.pending.delete(message.client_id)) {
-      if (this.isActive(room)) view.renderPending(this.store);
-    }
     if (index < 0) return;
+    // Unread: not in front of the reader. New (divider): also what came while we were offline.
+    const unread = fresh && !mine && (!this.isActive(room) || pageHidden());
+    if ((unread || (fresh && !mine && away)) && room.dividerId === null) room.dividerId = message.id;
     if (this.isActive(room)) view.insertItem(this.store, index);
-    else if (live && message.author !== this.store.me) {
-      room.unread += 1;
-      view.renderRoomList(this.store);
-    }
+    if (!unread) return;
+    room.unread += 1;
+    view.renderRoomList(this.store);
+    if (pageHidden() && mentions(message.text, this.store.me)) notifyMention(message, (name) => this.activate(name));
+  }
+
+  /** The tab is visible again: what arrived in the room in view has been seen. */
+  seen() {
+    const room = this.store.activeRoom;
+    if (pageHidden() || !room || !room.unread) return;
+    room.unread = 0;
+    view.renderRoomList(this.store);
   }
 
   send(text) {
     const room = this.store.activeRoom;
     if (!room || !text.trim()) return false;
-    const pending = { client_id: newClientId(), text, state: "sending", error: null };
-    room.pending.set(pending.client_id, pending);
     this.typing.stop();
-    followingBottom(() => view.renderPending(this.store), true);
-    this.deliver(room, pending);
+    followingBottom(() => this.outbox.add(room.name, text), true);
     return true;
   }
 
-  async deliver(room, pending) {
-    pending.state = this.conn.connected ? "sending" : "waiting";
-    if (pending.state === "sending") {
-      const { client_id, text } = pending;
-      const ack = await this.request("message", { room: room.name, text, client_id });
-      if (ack.ok) this.addMessages(room, [ack.message], { live: true });
-      else this.sendFailed(pending, ack.error);
-    }
-    if (this.isActive(room)) view.renderPending(this.store);
-  }
-
-  sendFailed(pending, error) {
-    pending.state = TRANSIENT.has(error.code) ? "waiting" : "failed";
-    pending.error = error.message;
-  }
-
-  /** Resend what waited for the connection; the same client_id makes a resend safe. */
-  flushOutbox() {
-    for (const room of this.store.rooms.values()) {
-      for (const pending of room.pending.values()) {
-        if (pending.state === "waiting") this.deliver(room, pending);
-      }
-    }
-  }
-
   retry(clientId) {
-    const room = this.store.activeRoom;
-    const pending = room && room.pending.get(clientId);
-    if (pending) this.deliver(room, pending);
+    this.outbox.retry(clientId);
   }
 
   discard(clientId) {
-    const room = this.store.activeRoom;
-    if (room && room.pending.delete(clientId)) view.renderPending(this.store);
+    this.outbox.discard(clientId);
   }
 
   // -- history -----------------------------------------------------------------------------------
@@ -227,7 +257,7 @@ export class Chat {
     if (ack.messages.length < HISTORY_PAGE) room.reachedStart = true;
     if (!this.isActive(room)) return;
     keepingPosition(() => {
-      ack.messages.forEach((message) => this.addMessage(room, message, false));
+      ack.messages.forEach((message) => this.addMessage(room, message, false, false));
       view.renderHistoryStatus(room);
     });
     this.fillScreen(room);
@@ -235,40 +265,19 @@ export class Chat {
 
   /** If the messages do not fill the pane there is nothing to scroll, so fetch more now. */
   fillScreen(room) {
-    if (this.isActive(room) && cannotScroll() && !room.reachedStart) this.loadOlder();
+    if (this.isActive(room) && room.joined && cannotScroll() && !room.reachedStart) this.loadOlder();
   }
 
-  // -- typing and presence -----------------------------------------------------------------------
-  composing() {
-    if (this.store.active) this.typing.input(this.store.active);
-  }
-
+  // -- live messages and typing -----------------------------------------------------------------
   onMessage(message) {
     const room = this.store.rooms.get(message.room);
     if (!room) return;
     this.setTyping(room, message.author, false);
-    this.addMessages(room, [message], { live: true });
+    this.addMessages(room, [message], { fresh: true });
   }
 
-  onPresence({ room: name, user, event, members }) {
-    const room = this.store.rooms.get(name);
-    if (!room) return;
-    const was = room.members.includes(user);
-    room.members = members;
-    const is = members.includes(user);
-    if (!is) this.setTyping(room, user, false);
-    if (user !== this.store.me && was !== is) this.addNotice(room, `${user} ${event === "join" ? "joined" : "left"}`);
-    if (this.isActive(room)) view.renderMembers(this.store);
-  }
-
-  addNotice(room, text) {
-    const index = room.addNotice(text);
-    if (this.isActive(room)) followingBottom(() => view.insertItem(this.store, index));
-  }
-
-  onTyping({ room: name, user, typing }) {
-    const room = this.store.rooms.get(name);
-    if (room && user !== this.store.me) this.setTyping(room, user, typing);
+  composing() {
+    if (this.store.active && this.store.activeRoom.joined) this.typing.input(this.store.active);
   }
 
   setTyping(room, user, typing) {
@@ -276,13 +285,5 @@ export class Chat {
     if (typing) room.typing.set(user, setTimeout(() => this.setTyping(room, user, false), OTHERS_EXPIRE_MS));
     else if (!room.typing.delete(user)) return;
     if (this.isActive(room)) view.renderTyping(this.store);
-  }
-
-  jumpToLatest() {
-    scrollToBottom();
-  }
-
-  nearBottom() {
-    return isNearBottom();
   }
 }

@@ -47,8 +47,10 @@ export function connectError(err) {
 
 export class Connection {
   /**
-   * handlers: {onState(state, attempt), onConnect(first), onRefused({code, message}),
-   *            events: {message, presence, typing}}
+   * name: the guest nickname, or null for a logged-in browser (its session cookie says who it is,
+   *       and the server ignores `auth` then).
+   * handlers: {onState(state, attempt), onTransport(name), onConnect(first),
+   *            onRefused({code, message}), events: {message, presence, typing, ...}}
    * resumed: the nickname was remembered from an earlier visit (see RESUME_RETRIES).
    */
   constructor(name, handlers, { resumed = false } = {}) {
@@ -64,7 +66,6 @@ export class Connection {
 
   open() {
     const options = {
-      auth: { name: this.name },
       reconnectionDelayMax: 5000,
       // Give up on one connection attempt after 10 s (default 20 s) and try again: an attempt
       // that went to a dying server can hang, and the next one may well succeed at once.
@@ -75,6 +76,7 @@ export class Connection {
       // until its ping timeout, and the reloaded page would be refused as name_taken.
       closeOnBeforeunload: true,
     };
+    if (this.name) options.auth = { name: this.name };
     const transports = transportsFromQuery();
     if (transports) options.transports = transports;
     this.socket = io(options);
@@ -87,7 +89,15 @@ export class Connection {
     socket.on("disconnect", (reason) => this.onDisconnect(reason));
     socket.on("connect_error", (err) => this.onConnectError(err));
     socket.io.on("reconnect_attempt", (attempt) => this.onAttempt(attempt));
+    // Socket.IO starts on long-polling and upgrades to WebSocket when it can; where WebSocket is
+    // blocked (a proxy, a firewall) the upgrade fails quietly and polling carries on.
+    socket.io.on("open", () => this.watchTransport(socket.io.engine));
     for (const [event, handler] of Object.entries(this.handlers.events)) socket.on(event, handler);
+  }
+
+  watchTransport(engine) {
+    this.handlers.onTransport(engine.transport.name);
+    engine.on("upgrade", (transport) => this.handlers.onTransport(transport.name));
   }
 
   close() {
@@ -129,6 +139,7 @@ export class Connection {
   onDisconnect(reason) {
     this.lostAt = Date.now();
     this.handlers.onState("offline");
+    this.handlers.onTransport(null);
     // The server closed us on purpose; socket.io does not retry that by itself.
     if (reason === "io server disconnect") {
       this.retryTimer = setTimeout(() => this.socket && this.socket.connect(), SERVER_CLOSE_RETRY_MS);

@@ -1,6 +1,10 @@
 // Paging through a room's history with the `history` event (messages come oldest first).
 
 export const HISTORY_PAGE = 50; // the server's default page, and what a join ack carries
+export const CATCH_UP_OVERLAP = 20; // see RoomState.catchUpFrom
+// Every so often, read what came after our newest message even without a reconnect: a broadcast
+// can be lost while the connection stays up (a server process crashed between commit and send).
+export const RESYNC_MS = 30000;
 const CATCH_UP_PAGE = 100; // the server's maximum
 const CATCH_UP_PAGES = 10; // after a long absence, 1,000 messages is plenty; older ones page in
 

@@ -28,10 +28,11 @@ export class RoomState {
     this.ids = new Set(); // message ids present, for dedupe
     this.members = [];
     this.typing = new Map(); // user -> timer that forgets them
-    this.pending = new Map(); // client_id -> {client_id, text, state, error}
     this.unread = 0;
+    this.dividerId = null; // id of the first message that came while the reader was away
     this.reachedStart = false; // no older history on the server
     this.loadingOlder = false;
+    this.catchingUp = false;
   }
 
   get oldestId() {
@@ -46,6 +47,21 @@ export class RoomState {
     return null;
   }
 
+  /**
+   * Where a catch-up starts: `overlap` messages before the newest we have, because ids can become
+   * visible out of order (docs/delivery.md); the overlap comes back as duplicates and is skipped.
+   */
+  catchUpFrom(overlap) {
+    let seen = 0;
+    for (let i = this.items.length - 1; i >= 0; i -= 1) {
+      if (this.items[i].kind !== "message") continue;
+      if (seen === overlap) return this.items[i].id;
+      seen += 1;
+    }
+    // Fewer than that: from the start of the room, or from what we have if older pages exist.
+    return this.reachedStart ? 0 : this.oldestId ?? 0;
+  }
+
   /** Add a server message; answer its index, or -1 when it is already here. */
   addMessage(message) {
     if (this.ids.has(message.id)) return -1;
@@ -53,6 +69,15 @@ export class RoomState {
     const index = insertionIndex(this.items, item);
     this.items.splice(index, 0, item);
     this.ids.add(message.id);
+    return index;
+  }
+
+  /** Remove a message (deleted by a moderator); answer its index, or -1 when it is not here. */
+  removeMessage(id) {
+    if (!this.ids.delete(id)) return -1;
+    const index = this.items.findIndex((item) => item.kind === "message" && item.id === id);
+    this.items.splice(index, 1);
+    if (this.dividerId === id) this.dividerId = null;
     return index;
   }
 
@@ -91,6 +116,13 @@ export class Store {
     return [...this.rooms.values()].filter((room) => room.joined).map((room) => room.name);
   }
 
+  /** Unread messages in all rooms, for the tab title. */
+  get unreadTotal() {
+    let total = 0;
+    for (const room of this.rooms.values()) total += room.unread;
+    return total;
+  }
+
   forget(name) {
     const room = this.rooms.get(name);
     if (room) room.typing.forEach((timer) => clearTimeout(timer));
@@ -107,37 +139,49 @@ export class Store {
 }
 
 // -- what the browser remembers between visits --------------------------------------------------
-const KEYS = { name: "parley.name", rooms: "parley.rooms", active: "parley.active" };
+const KEYS = {
+  name: "parley.name", rooms: "parley.rooms", active: "parley.active", notifyAsked: "parley.notify-asked",
+};
 
-function read(key) {
-  try {
-    return localStorage.getItem(key);
-  } catch {
-    return null; // storage disabled: the page still works, it just forgets
-  }
-}
-
-function write(key, value) {
-  try {
-    if (value === null) localStorage.removeItem(key);
-    else localStorage.setItem(key, value);
-  } catch {
-    /* storage disabled or full: nothing to remember then */
-  }
-}
-
-export const saved = {
-  name: () => read(KEYS.name),
-  setName: (name) => write(KEYS.name, name),
-  rooms() {
+/** localStorage that never throws: with storage disabled or full the page works, it just forgets. */
+export const storage = {
+  read(key) {
     try {
-      const rooms = JSON.parse(read(KEYS.rooms) || "[]");
-      return Array.isArray(rooms) ? rooms.filter((room) => typeof room === "string") : [];
+      return localStorage.getItem(key);
     } catch {
-      return [];
+      return null;
     }
   },
-  setRooms: (rooms) => write(KEYS.rooms, JSON.stringify(rooms)),
-  active: () => read(KEYS.active),
-  setActive: (name) => write(KEYS.active, name),
+  write(key, value) {
+    try {
+      if (value === null) localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
+    } catch {
+      /* nothing to remember then */
+    }
+  },
+  readJson(key, fallback) {
+    try {
+      const value = JSON.parse(this.read(key));
+      return Array.isArray(value) === Array.isArray(fallback) && value !== null ? value : fallback;
+    } catch {
+      return fallback;
+    }
+  },
+  writeJson(key, value) {
+    this.write(key, JSON.stringify(value));
+  },
+};
+
+export const saved = {
+  name: () => storage.read(KEYS.name),
+  setName: (name) => storage.write(KEYS.name, name),
+  rooms: () => storage.readJson(KEYS.rooms, []).filter((room) => typeof room === "string"),
+  setRooms: (rooms) => storage.writeJson(KEYS.rooms, rooms),
+  active: () => storage.read(KEYS.active),
+  setActive: (name) => storage.write(KEYS.active, name),
+  notifyAsked: () => storage.read(KEYS.notifyAsked) === "yes",
+  setNotifyAsked: () => storage.write(KEYS.notifyAsked, "yes"),
+  /** Where this person's unsent messages wait (guests and accounts never share a queue). */
+  outboxKey: (me, account) => `parley.outbox.${account ? "user" : "guest"}.${me.toLowerCase()}`,
 };

@@ -18,6 +18,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 def _require(ok: bool, reason: str) -> None:
@@ -50,6 +51,8 @@ def open_chat(browser, live_server):
     """Open the chat page as someone new: ``open_chat("alice-1234", query="?transport=polling")``.
 
     Each call gets its own browser context (own localStorage), so two calls are two people.
+    ``phone=True`` opens a phone-sized touch screen; ``init_script`` runs in every document before
+    the page's own scripts (stubs); ``setup(page)`` runs before the first navigation (routes, clock).
     JavaScript errors and Content-Security-Policy violations (the server sends a strict CSP,
     webapp/security.py) on any page fail the test.
     """
@@ -57,12 +60,20 @@ def open_chat(browser, live_server):
 
     contexts, errors = [], []
 
-    def _open(name: str | None = None, query: str = "", server=None, login: bool = True) -> ChatPage:
+    def _open(
+        name: str | None = None, query: str = "", server=None, login: bool = True,
+        phone: bool = False, init_script: str | None = None, setup=None,
+    ) -> ChatPage:
         # Reduced motion: drawers appear at once, so screenshots never catch a transition.
-        context = browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
+        screen = {"viewport": PHONE, "has_touch": True, "is_mobile": True} if phone else {"viewport": DESKTOP}
+        context = browser.new_context(**screen, reduced_motion="reduce")
         context.set_default_timeout(10_000)
         contexts.append(context)
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
+        if setup:
+            setup(page)
         page.on("pageerror", lambda exc: errors.append(f"{name}: {exc}"))
         page.on("console", lambda msg: _csp_violation(msg, name, errors))
         chat = ChatPage(page, name, (server or live_server).url + "/" + query)

@@ -58,6 +58,26 @@ class ChatPage:
         """A delivered message (not a pending one) whose text is exactly ``text``."""
         return self.page.locator("#messages .msg-text").filter(has_text=re.compile(f"^{re.escape(text)}$"))
 
+    def message_item(self, text: str) -> Locator:
+        """The whole entry (author line, time, text) of the delivered message ``text``."""
+        exactly = self.page.locator(".msg-text").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+        return self.page.locator("#messages .msg").filter(has=exactly)
+
+    def texts(self) -> list[str]:
+        """The text of every delivered message in the room in view, top to bottom."""
+        return self.page.locator("#messages .msg-text").all_text_contents()
+
+    @property
+    def pending(self) -> Locator:
+        return self.page.locator("#pending .msg")
+
+    @property
+    def banner(self) -> Locator:
+        return self.page.locator("#conn-banner")
+
+    def expect_transport(self, name: str) -> None:
+        expect(self.page.locator("#conn-state")).to_have_attribute("data-transport", name)
+
     @property
     def notices(self) -> Locator:
         return self.page.locator("#messages .notice")

@@ -73,6 +73,8 @@ def test_reconnect_rejoins_and_catches_up(fresh_server, open_chat):
     # Reconnection backs off up to 5 s between attempts (and one attempt may hang until its timeout).
     page.expect_state("connected", timeout=25_000)
     expect(page.message("said while you were away")).to_be_visible()
+    # What was said meanwhile sits under a "New messages" line.
+    expect(page.message_item("said while you were away").locator(".new-divider")).to_have_text("New messages")
     expect(page.message("written while offline")).to_be_visible()
     expect(page.page.locator("#pending .msg")).to_have_count(0)
     expect(page.members).to_contain_text(page.name)

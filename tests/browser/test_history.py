@@ -44,7 +44,7 @@ def text_top(page, message_id: int) -> float:
     return page.evaluate(TEXT_TOP, message_id)
 
 
-def test_scroll_back_loads_older_messages_in_place(open_chat, long_room):
+def test_scroll_back_loads_older_messages_in_place(open_chat, long_room, live_server):
     room, ids = long_room
     reader = open_chat(unique("reader"))
     reader.join(room)
@@ -68,3 +68,17 @@ def test_scroll_back_loads_older_messages_in_place(open_chat, long_room):
     # Ids are in order on screen, no duplicates.
     shown = reader.page.locator("#messages .msg").evaluate_all("nodes => nodes.map(n => +n.dataset.id)")
     assert shown == sorted(ids.values())
+
+    # Reading old messages, a new one does not yank the view down; a button offers to jump.
+    friend = ChatClient(live_server.url, unique("friend")).connect()
+    try:
+        assert friend.call("join", {"room": room})["ok"]
+        friend.call("message", {"room": room, "text": "something new", "client_id": "new-1"})
+        jump = reader.page.locator("#jump-latest")
+        expect(jump).to_be_visible()
+        expect(reader.message("message 1")).to_be_in_viewport()
+        jump.click()
+        expect(reader.message("something new")).to_be_in_viewport()
+        expect(jump).to_be_hidden()
+    finally:
+        friend.close()

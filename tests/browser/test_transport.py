@@ -47,3 +47,30 @@ def test_default_transport_upgrades_to_websocket(open_chat):
     with websocket.expect_event("framereceived"):
         page.join(unique("ws-room"))
     assert not websocket.is_closed()
+    page.expect_transport("websocket")
+
+
+def test_blocked_websocket_falls_back_to_polling_by_itself(open_chat, live_server):
+    """Like a proxy that refuses WebSocket: every upgrade is closed at once, nothing is forced."""
+    blocked = []
+
+    def block(ws):
+        blocked.append(ws.url)
+        ws.close(code=1006, reason="blocked by a proxy")
+
+    room = unique("blocked")
+    friend = ChatClient(live_server.url, unique("friend")).connect()
+    try:
+        assert friend.call("join", {"room": room})["ok"]
+        page = open_chat(unique("walled"), setup=lambda p: p.route_web_socket("**/socket.io/**", block))
+        page.join(room)
+        assert blocked and "transport=websocket" in blocked[0]
+        page.expect_transport("polling")
+        page.send("hello through the wall")
+        got = friend.wait("message", lambda m: m["text"] == "hello through the wall")
+        assert got["author"] == page.name
+        friend.call("message", {"room": room, "text": "heard you", "client_id": "heard-1"})
+        expect(page.message("heard you")).to_be_visible()
+        page.expect_transport("polling")
+    finally:
+        friend.close()

@@ -1,0 +1,77 @@
+"""One real server; bots send while their transports drop and the server is killed and restarted."""
+import random
+import threading
+import time
+
+import pytest
+
+from tests.delivery.support import (
+    UNLIMITED,
+    Bot,
+    ParleyClient,
+    check_delivery,
+    database_app,
+    drop_transport,
+    make_tokens,
+    run_faults,
+    sigterm,
+)
+from tests.support import LiveServer, unique
+
+pytestmark = pytest.mark.e2e
+
+BOTS, ROOMS, MESSAGES, FAULT_SECONDS = 3, 2, 60, 6.0
+
+
+def test_no_message_lost_or_duplicated_through_faults(tmp_path, seed, transport):
+    rng = random.Random(f"{seed}-single-{transport}")
+    server = LiveServer(tmp_path, **UNLIMITED)
+    server.start()
+    app = database_app(server.env["DATABASE_URL"])
+    tokens = make_tokens(app, [unique("bot") for _ in range(BOTS)])
+    rooms = [unique("room") for _ in range(ROOMS)]
+    bots, faults_log, stop = [], [], threading.Event()
+    try:
+        for name, token in tokens.items():
+            client = ParleyClient(transports=[transport], max_tries=20, ack_timeout=3,
+                                  reconnect_delay=(0.05, 0.5))
+            client.connect(server.url, {"token": token})
+            for room in rooms:
+                client.join(room)
+            bots.append(Bot(name, client))
+
+        def restart(kill: bool):
+            def fault():
+                if kill:
+                    server.stop(kill=True)
+                else:
+                    took = sigterm(server)
+                    faults_log.append(f"  exited {took:.2f}s after SIGTERM")
+                server.start()
+            return fault
+
+        faults = {
+            "drop": lambda: drop_transport(rng.choice(bots).client),
+            "drop-all": lambda: [drop_transport(b.client) for b in bots],
+            "sigkill": restart(kill=True),
+            "sigterm": restart(kill=False),
+        }
+        senders = [threading.Thread(target=bot.send_numbered,
+                                    args=(rooms, MESSAGES, random.Random(rng.random()), stop,
+                                          FAULT_SECONDS / MESSAGES))
+                   for bot in bots]
+        for thread in senders:
+            thread.start()
+        started = time.monotonic()
+        run_faults(rng, faults, FAULT_SECONDS, faults_log)
+        for thread in senders:
+            thread.join(timeout=60)
+        summary = check_delivery(app, bots, rooms, seed, in_order=True)
+        print(f"{transport}: {summary} in {time.monotonic() - started:.1f}s; faults:",
+              *faults_log, sep="\n  ")
+        assert summary["messages"] == BOTS * MESSAGES
+    finally:
+        stop.set()
+        for bot in bots:
+            bot.client.close()
+        server.stop()
