@@ -11,12 +11,13 @@ if os.environ.get("ASYNC_MODE", "eventlet") == "eventlet":
 
 from webapp import create_app  # noqa: E402
 from webapp.chat import cluster  # noqa: E402
+from webapp.extensions import socketio  # noqa: E402
 
 app = create_app()
 
 if __name__ == "__main__":
-    from webapp.serving import serve
+    from webapp.serving import run_options
 
     # Presence heartbeat with REDIS_URL; on SIGTERM a graceful exit (webapp/chat/cluster.py).
     with cluster.duties(app):
-        serve(app)
+        socketio.run(app, **run_options(app))

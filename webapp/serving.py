@@ -1,4 +1,4 @@
-"""How ``python wsgi.py`` serves the app: eventlet's WSGI server on a listener we hold.
+"""How ``python wsgi.py`` serves the app: ``socketio.run`` (eventlet's own WSGI server), tuned.
 
 All eventlet specifics live here (and in wsgi.py's monkey-patching), so the async mode stays one
 setting. Imported only by wsgi.py's ``__main__`` (and by the SIGTERM path in ``chat.cluster``).
@@ -10,38 +10,12 @@ import socket
 
 from flask import Flask
 
-from webapp.extensions import socketio
-
-LISTENER = "parley.listener"  # app.extensions key: the socket ``serve`` accepts connections on
-
-
-def serve(app: Flask) -> None:
-    """Serve until the listener is closed (``stop_accepting``) and the open requests are done.
-
-    Like ``socketio.run`` in eventlet mode, except that we open the listening socket ourselves, so
-    a graceful shutdown can close it first: new connections are then refused at once (a load
-    balancer moves on to another process) instead of waiting in the kernel's backlog.
-    """
-    options = run_options(app)
-    if app.config["ASYNC_MODE"] != "eventlet":
-        socketio.run(app, **options)
-        return
-    import eventlet
-    import eventlet.wsgi
-
-    listener = eventlet.listen((options.pop("host"), options.pop("port")))
-    app.extensions[LISTENER] = listener
-    try:
-        eventlet.wsgi.server(listener, app, **options)
-    except OSError:
-        # Closing the listener from another greenlet surfaces here (eventlet's IOClosed), after
-        # the server has waited for its open requests: the normal end of a graceful shutdown.
-        if listener.fileno() != -1:
-            raise
+LISTENER = "parley.listener"  # app.extensions key: the socket the server accepts connections on
 
 
 def stop_accepting(app: Flask) -> None:
-    """Close the listening socket; requests and connections already open carry on."""
+    """Close the listening socket, so new connections are refused at once (a load balancer moves
+    on to another process) instead of waiting in the kernel's backlog; open ones carry on."""
     listener = app.extensions.pop(LISTENER, None)
     if listener is not None:
         listener.close()
@@ -52,7 +26,7 @@ def run_options(app: Flask) -> dict:
     options = {"host": app.config["HOST"], "port": app.config["PORT"], "log_output": False}
     if app.config["ASYNC_MODE"] == "eventlet":
         _harden_eventlet_websocket()
-        options.update(_eventlet_options(app.config["MAX_CONNECTIONS"]))
+        options.update(_eventlet_options(app))
     return options
 
 
@@ -105,13 +79,15 @@ def _harden_eventlet_websocket() -> None:
     engineio_eventlet._async["websocket"] = WebSocketWSGI
 
 
-def _eventlet_options(max_connections: int) -> dict:
+def _eventlet_options(app: Flask) -> dict:
     import eventlet.wsgi
+
+    max_connections = app.config["MAX_CONNECTIONS"]
 
     class Protocol(eventlet.wsgi.HttpProtocol):
         # Each connection keeps its buffered reader and writer for life; eventlet's 8 KiB + 16 KiB
-        # were a third of an idle WebSocket's memory. Requests and polling bodies are small, and
-        # a write larger than the buffer goes straight to the socket anyway.
+        # cost an idle WebSocket ~4 KiB of its ~66 (bench "connect"). Requests and polling
+        # bodies are small, and a write larger than the buffer goes straight to the socket.
         rbufsize = 2048
         wbufsize = 2048
 
@@ -119,6 +95,8 @@ def _eventlet_options(max_connections: int) -> dict:
             # socketio.run consumes ``debug`` for Flask, so eventlet's own flag, which puts
             # Python tracebacks into 500 bodies, would stay at its default of True.
             server.debug = False
+            # socketio.run opens the listener itself; remember it for a graceful shutdown.
+            app.extensions.setdefault(LISTENER, server.socket)
             super().__init__(conn_state, server)
 
         def setup(self):

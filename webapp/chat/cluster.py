@@ -176,6 +176,9 @@ def _leave(app: Flask, in_flight: InFlight) -> None:
     while in_flight.count > 0 and time.monotonic() < deadline:
         socketio.sleep(0.01)
     _close_connections(CLOSE_SECONDS)
+    hub = getattr(socketio.server.manager, "gateway", None)
+    if hub is not None:
+        hub.close_all()  # plain WebSocket clients: 1001 "going away", they reconnect elsewhere
     presence.stop()
     log.info("SIGTERM: drained, exiting")
     logging.shutdown()
