@@ -21,6 +21,8 @@ from __future__ import annotations
 import eventlet
 from engineio import packet as eio_packet
 from engineio import socket as eio_socket
+from socketio import manager as sio_manager
+from socketio import packet as sio_packet
 
 _FRAME = "_parley_frame"
 
@@ -56,6 +58,49 @@ def install() -> None:
     eio_socket.Socket.poll = poll
     eio_socket.Socket.send = send
     eio_socket.Socket._parley_fanout = True
+    _install_manager_emit()
+
+
+def _install_manager_emit() -> None:
+    """python-socketio's broadcast loop, minus three layers of calls per recipient.
+
+    Same packets as ``Manager.emit`` builds (one encoding per broadcast); each recipient's
+    Engine.IO socket is looked up directly and handed the packets (``send`` above). Broadcasts
+    that expect a callback keep the original code.
+    """
+    original_emit = sio_manager.Manager.emit
+
+    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None,
+             **kwargs):
+        if callback is not None:
+            return original_emit(self, event, data, namespace, room=room, skip_sid=skip_sid,
+                                 callback=callback, to=to, **kwargs)
+        room = to or room
+        if namespace not in self.rooms:
+            return
+        if isinstance(data, tuple):
+            data = list(data)
+        elif data is not None:
+            data = [data]
+        else:
+            data = []
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=namespace, data=[event] + data).encode()
+        if not isinstance(encoded, list):
+            encoded = [encoded]
+        eio_pkts = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in encoded]
+        sockets = self.server.eio.sockets
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            sock = sockets.get(eio_sid)
+            if sock is None or sock.closed:
+                continue
+            for pkt in eio_pkts:
+                sock.send(pkt)
+
+    sio_manager.Manager.emit = emit
 
 
 def attach(handler, ws) -> None:
@@ -75,22 +120,23 @@ def _frame(ws, pkt) -> bytes:
 
 
 def _try_send(ws, frame: bytes) -> bool:
-    """Write ``frame`` now if the socket is free; False means "queue it instead"."""
+    """Write ``frame`` now if the socket is free; False means "queue it instead".
+
+    Greenlets switch only where they wait, and a non-blocking send does not: nobody can start a
+    frame between our check of the send lock and our write, so a whole write needs no lock.
+    """
     lock = ws._sendlock
-    if not lock.acquire(blocking=False):
+    if lock.counter <= 0:  # someone is in the middle of a frame
         return False
     try:
         sent = ws.socket.fd.send(frame)
     except BlockingIOError:
-        lock.release()
         return False
     except OSError:
-        lock.release()
         return True  # the connection is gone; its reader will notice and clean up
-    if sent == len(frame):
-        lock.release()
-        return True
-    eventlet.spawn_n(_finish, ws, frame[sent:], lock)
+    if sent < len(frame):
+        lock.acquire()  # free (checked above, no switch since): holds off other frames
+        eventlet.spawn_n(_finish, ws, frame[sent:], lock)
     return True
 
 
