@@ -120,6 +120,12 @@ def _kick_local(room: str, key: str, name: str, by: str) -> None:
         if presence.remove(room, name, sid):
             left = True
             socketio.emit("kicked", {"room": room, "by": by}, to=sid)
+    hub = getattr(socketio.server.manager, "gateway", None)  # plain WebSocket clients too
+    for conn in list(hub.rooms.get(key, ())) if hub is not None else ():
+        conn.forget_room(room)
+        if presence.remove(room, name, conn.sid):
+            left = True
+            hub.deliver("kicked", {"room": room, "by": by}, conn.sid)
     if left:
         member = service.Member(sid="", name=name)
         socketio.emit("presence", service.presence_event(room, member, "leave"), to=room)

@@ -174,12 +174,14 @@ class Connection:
         raise InvalidPayload(f"Already authenticated as '{self.member.name}'.")
 
     def _on_rooms(self, data: dict) -> dict:
-        return {"ok": True, "rooms": service.list_rooms()}
+        return {"ok": True, "rooms": service.list_rooms(self.member)}
 
     def _on_join(self, data: dict) -> dict:
-        ack, news = service.join(self.member, data)
+        # Subscribed before the history is read, as on the Socket.IO side.
+        ack, news = service.join(
+            self.member, data, subscribe=lambda name: self.hub.enter(self, name)
+        )
         room = ack["room"]["name"]
-        self.hub.enter(self, room)
         self.rooms = [r for r in self.rooms if r != room] + [room]
         if news:
             socketio.emit("presence", service.presence_event(room, self.member, "join"), to=room)
@@ -187,8 +189,7 @@ class Connection:
 
     def _on_leave(self, data: dict) -> dict:
         room, was_member = service.leave(self.member, data)
-        self.hub.leave(self, room)
-        self.rooms = [r for r in self.rooms if r != room]
+        self.forget_room(room)
         if was_member:
             socketio.emit("presence", service.presence_event(room, self.member, "leave"), to=room)
         return {"ok": True}
@@ -213,6 +214,11 @@ class Connection:
 
     def _on_history(self, data: dict) -> dict:
         return {"ok": True, "messages": service.history(self.member, data)}
+
+    def forget_room(self, room: str) -> None:
+        """Stop receiving ``room``'s events (a leave, or a kick from the room's owner)."""
+        self.hub.leave(self, room)
+        self.rooms = [r for r in self.rooms if r != room]
 
     # -- writing -----------------------------------------------------------------------------
     def send(self, text: str) -> None:
