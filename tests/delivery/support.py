@@ -167,3 +167,21 @@ def check_delivery(app, bots: list[Bot], rooms: list[str], seed: int, *, in_orde
                 assert got == sorted(got), f"{bot.name} was given {room} out of order {why}"
     return {"messages": sum(len(ms) for ms in truth.values()),
             **{key: sum(b.client.stats[key] for b in bots) for key in bots[0].client.stats}}
+
+
+def send_under_faults(bots: list[Bot], rooms: list[str], messages: int, rng: random.Random,
+                      faults: dict[str, Callable[[], None]], duration: float,
+                      faults_log: list[str], stop: threading.Event) -> float:
+    """Every bot sends its numbered messages while ``faults`` strike at random moments for
+    ``duration`` seconds; answers when the sending began."""
+    senders = [threading.Thread(target=bot.send_numbered,
+                                args=(rooms, messages, random.Random(rng.random()), stop,
+                                      duration / messages))
+               for bot in bots]
+    for thread in senders:
+        thread.start()
+    started = time.monotonic()
+    run_faults(rng, faults, duration, faults_log)
+    for thread in senders:
+        thread.join(timeout=60)
+    return started

@@ -15,7 +15,7 @@ from tests.delivery.support import (
     database_app,
     drop_transport,
     make_tokens,
-    run_faults,
+    send_under_faults,
     sigterm,
 )
 from tests.integration.conftest import start_cluster
@@ -66,16 +66,8 @@ def test_no_message_lost_or_duplicated_when_processes_die(
             "sigkill-one": restart(kill=True),
             "sigterm-one": restart(kill=False),
         }
-        senders = [threading.Thread(target=bot.send_numbered,
-                                    args=(rooms, MESSAGES, random.Random(rng.random()), stop,
-                                          FAULT_SECONDS / MESSAGES))
-                   for bot in bots]
-        for thread in senders:
-            thread.start()
-        started = time.monotonic()
-        run_faults(rng, faults, FAULT_SECONDS, faults_log)
-        for thread in senders:
-            thread.join(timeout=60)
+        started = send_under_faults(bots, rooms, MESSAGES, rng, faults, FAULT_SECONDS,
+                                    faults_log, stop)
         # Across processes, two messages can reach a bot out of id order (docs/delivery.md):
         # its view is still in order, and each message was given to it once.
         summary = check_delivery(app, bots, rooms, seed, in_order=False)

@@ -13,7 +13,7 @@ from tests.delivery.support import (
     database_app,
     drop_transport,
     make_tokens,
-    run_faults,
+    send_under_faults,
     sigterm,
 )
 from tests.support import LiveServer, unique
@@ -56,16 +56,8 @@ def test_no_message_lost_or_duplicated_through_faults(tmp_path, seed, transport)
             "sigkill": restart(kill=True),
             "sigterm": restart(kill=False),
         }
-        senders = [threading.Thread(target=bot.send_numbered,
-                                    args=(rooms, MESSAGES, random.Random(rng.random()), stop,
-                                          FAULT_SECONDS / MESSAGES))
-                   for bot in bots]
-        for thread in senders:
-            thread.start()
-        started = time.monotonic()
-        run_faults(rng, faults, FAULT_SECONDS, faults_log)
-        for thread in senders:
-            thread.join(timeout=60)
+        started = send_under_faults(bots, rooms, MESSAGES, rng, faults, FAULT_SECONDS,
+                                    faults_log, stop)
         summary = check_delivery(app, bots, rooms, seed, in_order=True)
         print(f"{transport}: {summary} in {time.monotonic() - started:.1f}s; faults:",
               *faults_log, sep="\n  ")
