@@ -67,7 +67,7 @@ class GroupCommitter:
             rows = [Message(**entry.fields) for entry in batch]
             db.session.add_all(rows)
             db.session.commit()
-            for entry, row in zip(batch, rows):
+            for entry, row in zip(batch, rows, strict=True):
                 entry.message = _detached(row)
         except IntegrityError:
             db.session.rollback()

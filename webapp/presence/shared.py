@@ -158,7 +158,7 @@ class SharedPresence:
         for proc in others:
             pipe.exists(self._key("proc", proc))
         vanished: list[tuple[str, str]] = []
-        for proc, alive in zip(others, pipe.execute()):
+        for proc, alive in zip(others, pipe.execute(), strict=True):
             if alive or not self.redis.set(self._key("reap", proc), self.proc, nx=True, ex=self.ttl):
                 continue
             log.info("reaping the presence of dead process %s", proc)
@@ -178,7 +178,7 @@ class SharedPresence:
         for room in self.redis.smembers(rooms_key):
             fields = [f for f in self.redis.hkeys(self._key("room", room)) if f.startswith(proc + ":")]
             users = [f.split(":", 1)[1] for f in fields]
-            stale = [f for f, u in zip(fields, users) if u not in keep.get(room, {})]
+            stale = [f for f, u in zip(fields, users, strict=True) if u not in keep.get(room, {})]
             if stale:
                 self.redis.hdel(self._key("room", room), *stale)
             if proc != self.proc and users:
