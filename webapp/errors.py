@@ -15,16 +15,19 @@ class AppError(Exception):
     code = "bad_request"
     status = 400
 
-    def __init__(self, message: str, code: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, code: str | None = None, status: int | None = None, **details
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details  # extra machine-readable fields, e.g. retry_after
         if code:
             self.code = code
         if status:
             self.status = status
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}
+        return {"code": self.code, "message": self.message, **self.details}
 
 
 class InvalidPayload(AppError):
@@ -79,7 +82,10 @@ def register_http_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        return jsonify(error=exc.to_dict()), exc.status
+        response = jsonify(error=exc.to_dict())
+        if "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(max(1, round(exc.details["retry_after"])))
+        return response, exc.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -7,6 +7,7 @@ Redis, across processes.
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask
 from limits import RateLimitItem, parse
@@ -53,6 +54,19 @@ class RateLimits:
             log.warning("rate limits not enforced, their storage failed: %s", exc)
             return True
         return all(results)
+
+    def retry_after(self, action: str, *keys: str) -> float:
+        """Seconds until every one of ``keys`` may do ``action`` again (0 if it may now)."""
+        wait = 0.0
+        try:
+            for key in keys:
+                item = (self._address_limits if key.startswith("addr:") else self._limits)[action]
+                stats = self._limiter.get_window_stats(item, action, key)
+                if stats.remaining <= 0:
+                    wait = max(wait, stats.reset_time - time.time())
+        except Exception:  # noqa: BLE001 - storage down: limits are off anyway
+            return 0.0
+        return round(max(wait, 0.0), 1)
 
     def reset(self) -> None:
         self._limiter.storage.reset()

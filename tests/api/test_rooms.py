@@ -85,3 +85,15 @@ def test_private_rooms_are_closed_to_non_members_over_rest(app, client, token):
         assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
         assert "mine" not in response.text
     assert "vault" not in [r["name"] for r in client.get("/api/rooms").json["rooms"]]
+
+
+def test_over_the_limit_answers_429_with_retry_after(client, token):
+    statuses = [
+        client.post("/api/rooms/general/messages", json={"text": f"m{i}"}, headers=bearer(token))
+        for i in range(31)  # the default limit is 30 per 10 seconds
+    ]
+    assert [r.status_code for r in statuses[:30]] == [201] * 30
+    limited = statuses[30]
+    assert limited.status_code == 429 and limited.json["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 10
+    assert 0 < limited.json["error"]["retry_after"] <= 10

@@ -25,6 +25,7 @@ def test_over_the_limit_is_refused_and_stores_nothing(server):
     acks = burst(alice, "general", 7)
     assert [a["ok"] for a in acks] == [True] * 5 + [False] * 2
     assert {a["error"]["code"] for a in acks[5:]} == {"rate_limited"}
+    assert all(0 < a["error"]["retry_after"] <= 10 for a in acks[5:])  # when to try again
     assert alice.sio.connected
     assert len(alice.call("history", {"room": "general"})["messages"]) == 5
     alice.close()

@@ -107,6 +107,7 @@ def test_messages_over_the_rate_limit_are_refused_and_not_stored(app, ctx):
             sent += 1
         except AppError as exc:
             assert exc.code == "rate_limited"
+            assert 0 < exc.to_dict()["retry_after"] <= 10  # the window is 10 seconds
             refused += 1
     assert (sent, refused) == (30, 10) and stored_messages() == 30
 

@@ -142,7 +142,9 @@ def limit(member: Member, action: str) -> None:
         return
     if not ratelimits.hit("flood", member.key):
         raise Flooding("Too many requests over the limit; closing the connection.")
-    raise RateLimited(f"Too many '{action}' events; slow down.")
+    raise RateLimited(
+        f"Too many '{action}' events; slow down.", retry_after=ratelimits.retry_after(action, *keys)
+    )
 
 
 def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, bool]:
