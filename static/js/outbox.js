@@ -104,7 +104,9 @@ export class Outbox {
     entry.error = ack.error.message;
     if (!TRANSIENT.has(ack.error.code) || entry.tries >= MAX_TRIES) return this.setState(entry, "failed");
     this.setState(entry, "retrying");
-    await sleep(RETRY_BASE_MS * entry.tries);
+    // A rate limit says when it lifts; otherwise back off a little more after each try.
+    const wait = ack.error.retry_after ? ack.error.retry_after * 1000 : RETRY_BASE_MS * entry.tries;
+    await sleep(wait);
   }
 
   setState(entry, state) {
