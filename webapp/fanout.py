@@ -18,6 +18,8 @@ own path, so ordering holds:
 """
 from __future__ import annotations
 
+import time
+
 import eventlet
 from engineio import packet as eio_packet
 from engineio import socket as eio_socket
@@ -90,13 +92,33 @@ def _install_manager_emit() -> None:
         if not isinstance(encoded, list):
             encoded = [encoded]
         eio_pkts = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in encoded]
-        sockets = self.server.eio.sockets
+        eio = self.server.eio
+        sockets = eio.sockets
+        # The common case -- one text packet to upgraded, idle WebSockets -- is decided inline:
+        # at 50,000 deliveries/s every call layer per recipient shows in the profile.
+        single = eio_pkts[0] if len(eio_pkts) == 1 else None
+        frame = None
+        now, ping_timeout = time.time(), eio.ping_timeout
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
             sock = sockets.get(eio_sid)
             if sock is None or sock.closed:
                 continue
+            state = sock.__dict__
+            ws = state.get("_parley_ws")
+            if (
+                single is not None
+                and ws is not None
+                and sock.upgraded
+                and state.get("_parley_writer_idle", False)
+                and not sock.queue.queue
+                and not (sock.last_ping and now - sock.last_ping > ping_timeout)
+            ):
+                if frame is None:
+                    frame = _frame(ws, single)
+                if _try_send(ws, frame):
+                    continue
             for pkt in eio_pkts:
                 sock.send(pkt)
 
