@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
@@ -147,7 +147,3 @@ def ban(member: Member, data: Any) -> str:
     accounts.ban(user.name)
     return f"user:{user.id}"
 
-
-def my_rooms(user_id: int) -> list[str]:
-    query = select(Room.name).join(RoomMember).where(RoomMember.user_id == user_id)
-    return list(db.session.scalars(query))
