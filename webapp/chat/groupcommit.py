@@ -1,38 +1,65 @@
-"""Group commit: messages that arrive while a commit is in flight share the next transaction.
+"""Group commit: messages that arrive while a commit is in flight share the next one.
 
 With PostgreSQL a commit waits for the write-ahead log to reach the disk; under load that wait,
-not the CPU, caps the message rate. The first message to arrive commits at once (no added
-latency when idle); messages arriving meanwhile queue up, and the same greenlet commits them
-all in one transaction as soon as its commit returns. Each message is still acked and broadcast
-only after the commit that stored it. SQLite commits do not yield to other greenlets, so there
-batches stay small and nothing changes.
+not the CPU, caps the message rate. The first message to arrive is stored at once (no added
+latency when idle); messages arriving meanwhile queue up, and the same greenlet stores them all
+in one statement as soon as its own returns. Each message is still acked and broadcast only
+after the statement that stored it has committed.
+
+Every batch is one ``INSERT`` statement on a connection of the committer's own, in autocommit
+mode: a statement is its own transaction, so storing a message is one round trip to PostgreSQL
+(not BEGIN, INSERT, COMMIT and the pool's liveness ping: the bench's ack went from 1.9 to
+~1.1 ms) and no ORM unit of work. A lone message uses ``ON CONFLICT DO NOTHING``, so a client's
+retry of a stored ``(author, client_id)`` returns no row instead of an error; a batch that hits
+such a retry is stored again one message at a time.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from webapp.extensions import db
-from webapp.models import Message
+from webapp.models import Message, utcnow
+
+MAX_BATCH = 500  # rows per statement: SQLite allows 32,766 bound parameters, six per row here
+
+
+def _insert_one_statement():
+    """``INSERT ... ON CONFLICT (author, client_id) DO NOTHING RETURNING id``, in the syntax
+    SQLite (3.35+) and PostgreSQL share. Written as text because SQLAlchemy does not cache the
+    compiled form of its dialects' ``on_conflict_do_nothing`` (a compile per message: ~0.2 ms)."""
+    columns = [c for c in Message.__table__.columns if c.name != "id"]
+    names = ", ".join(c.name for c in columns)
+    values = ", ".join(f":{c.name}" for c in columns)
+    return text(
+        f"INSERT INTO {Message.__tablename__} ({names}) VALUES ({values}) "
+        "ON CONFLICT (author, client_id) DO NOTHING RETURNING id"
+    ).bindparams(*(bindparam(c.name, type_=c.type) for c in columns))
+
+
+_INSERT_ONE = _insert_one_statement()
 
 
 @dataclass
 class _Entry:
-    fields: dict  # the Message's columns; the row itself is built by whoever commits it
+    fields: dict  # the Message's columns but id and created_at
     done: threading.Event = field(default_factory=threading.Event)
     message: Message | None = None  # set once stored; None: the (author, client_id) was taken
     error: BaseException | None = None
 
 
 class GroupCommitter:
-    """Commits ``Message`` rows for many greenlets (or threads), a batch at a time."""
+    """Stores ``Message`` rows for many greenlets (or threads), a batch at a time."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[_Entry] = []
         self._committing = False
+        self._conn: Connection | None = None  # used by the one leader of the moment only
 
     def store(self, **fields) -> Message | None:
         """Commit a message; answers the stored row, or None if (author, client_id) existed."""
@@ -52,7 +79,7 @@ class GroupCommitter:
         try:
             while True:
                 with self._lock:
-                    batch, self._pending = self._pending, []
+                    batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                     if not batch:
                         self._committing = False
                         return
@@ -64,36 +91,61 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Entry]) -> None:
         try:
-            rows = [Message(**entry.fields) for entry in batch]
-            db.session.add_all(rows)
-            db.session.commit()
-            for entry, row in zip(batch, rows, strict=True):
-                entry.message = _detached(row)
-        except IntegrityError:
-            db.session.rollback()
-            self._commit_one_by_one(batch)
+            now = utcnow()
+            for entry in batch:
+                entry.fields["created_at"] = now
+            try:
+                ids = self._insert(batch)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # The database dropped our idle connection (a restart, a failover): the
+                # statement failed to reach it, so once more on a new connection.
+                self._close()
+                ids = self._insert(batch)
+            for entry, row_id in zip(batch, ids, strict=True):
+                if isinstance(row_id, BaseException):
+                    entry.error = row_id
+                elif row_id is not None:
+                    entry.message = Message(id=row_id, **entry.fields)
         except BaseException as exc:  # a failed batch fails its messages, not the leader alone
-            db.session.rollback()
             for entry in batch:
                 entry.error = exc
         finally:
             for entry in batch:
                 entry.done.set()
 
-    def _commit_one_by_one(self, batch: list[_Entry]) -> None:
-        """A duplicate spoiled the batch: find out which, storing the others."""
-        for entry in batch:
-            row = Message(**entry.fields)
-            db.session.add(row)
+    def _insert(self, batch: list[_Entry]) -> list:
+        """Each entry's new id, None for a taken (author, client_id), or the error it caused."""
+        conn = self._connection()
+        table = Message.__table__
+        if len(batch) > 1:
             try:
-                db.session.commit()
-                entry.message = _detached(row)
+                # One statement, so all or nothing; ids are drawn in VALUES order, whatever
+                # order RETURNING hands them back in.
+                stmt = insert(table).values([entry.fields for entry in batch]).returning(table.c.id)
+                return sorted(conn.execute(stmt).scalars())
             except IntegrityError:
-                db.session.rollback()
+                pass  # a retry (or a deleted room) among them: find out which, storing the rest
+        return [self._insert_one(conn, entry) for entry in batch]
 
+    @staticmethod
+    def _insert_one(conn: Connection, entry: _Entry):
+        try:
+            return conn.execute(_INSERT_ONE, entry.fields).scalar()
+        except IntegrityError as exc:  # a room deleted meanwhile: this message fails alone
+            return exc
 
-def _detached(row: Message) -> Message:
-    """Hand a committed row over detached: its writer reads it while this session moves on (a
-    later rollback here would otherwise expire it under the reader)."""
-    db.session.expunge(row)
-    return row
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._close()
+            self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except DBAPIError:  # already broken; the pool discards it
+                pass
