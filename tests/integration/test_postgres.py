@@ -69,3 +69,32 @@ def _wait_for_a_lock_wait(url: str, timeout: float = 10.0) -> None:
     finally:
         conn.close()
     raise TimeoutError("the join never waited on the lock")
+
+
+def test_messages_are_stored_after_the_database_drops_the_servers_connections(cluster, postgres_url):
+    """A PostgreSQL restart or failover closes every connection; the next message still lands."""
+    server = cluster.servers[0]
+    room = unique("drop")
+    bob = ChatClient(server.url, unique("bob")).connect()
+    carol = ChatClient(server.url, unique("carol")).connect()
+    for client in (bob, carol):
+        client.call("join", {"room": room})
+    before = bob.call("message", {"room": room, "text": "before"})["message"]
+
+    admin = psycopg2.connect(postgres_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cur.rowcount >= 1  # the servers' connections, the message writer's among them
+
+    after = bob.call("message", {"room": room, "text": "after", "client_id": unique("c")})
+    assert after["ok"], after
+    assert carol.wait("message", lambda m: m["id"] == after["message"]["id"], timeout=5)
+    with admin.cursor() as cur:
+        cur.execute("SELECT m.id, m.text FROM messages m JOIN rooms r ON r.id = m.room_id"
+                    " WHERE r.name = %s ORDER BY m.id", (room,))
+        assert cur.fetchall() == [(before["id"], "before"), (after["message"]["id"], "after")]
+    admin.close()
+    for client in (bob, carol):
+        client.close()
