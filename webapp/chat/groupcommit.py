@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, insert, text
 from sqlalchemy.engine import Connection
@@ -44,16 +45,22 @@ def _insert_one_statement():
 _INSERT_ONE = _insert_one_statement()
 
 
+class StoredMessage(SimpleNamespace):
+    """A message just stored: its columns, without an ORM instance's bookkeeping (~25 us)."""
+
+    to_dict = Message.to_dict
+
+
 @dataclass
 class _Entry:
     fields: dict  # the Message's columns but id and created_at
     done: threading.Event = field(default_factory=threading.Event)
-    message: Message | None = None  # set once stored; None: the (author, client_id) was taken
+    message: StoredMessage | None = None  # set once stored; None: the (author, client_id) was taken
     error: BaseException | None = None
 
 
 class GroupCommitter:
-    """Stores ``Message`` rows for many greenlets (or threads), a batch at a time."""
+    """Stores ``messages`` rows for many greenlets (or threads), a batch at a time."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -61,7 +68,7 @@ class GroupCommitter:
         self._committing = False
         self._conn: Connection | None = None  # used by the one leader of the moment only
 
-    def store(self, **fields) -> Message | None:
+    def store(self, **fields) -> StoredMessage | None:
         """Commit a message; answers the stored row, or None if (author, client_id) existed."""
         entry = _Entry(fields)
         with self._lock:
@@ -107,7 +114,7 @@ class GroupCommitter:
                 if isinstance(row_id, BaseException):
                     entry.error = row_id
                 elif row_id is not None:
-                    entry.message = Message(id=row_id, **entry.fields)
+                    entry.message = StoredMessage(id=row_id, **entry.fields)
         except BaseException as exc:  # a failed batch fails its messages, not the leader alone
             for entry in batch:
                 entry.error = exc

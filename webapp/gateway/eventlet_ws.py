@@ -40,6 +40,7 @@ class GatewaySocket(RFC6455WebSocket):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.last_heard = time.monotonic()
+        self._direct = fanout.Direct(self)
 
     def _recv_frame(self, message=None):
         if message is not None:
@@ -63,7 +64,7 @@ class GatewaySocket(RFC6455WebSocket):
 
     def try_send(self, frame: bytes) -> bool:
         """Write ``frame`` now if the socket is free, as Engine.IO broadcasts do (webapp/fanout.py)."""
-        return fanout._try_send(self, frame)
+        return self._direct.try_send(frame)
 
     def ping(self) -> None:
         self.send(b"", control_code=0x9)
