@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
 
 # No inline script or style anywhere: the page loads its modules and CSS from /static.
 CSP = (
@@ -30,23 +29,7 @@ def origin_checker(allowed: list[str]):
     return allowed_origin
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, not reopened for every Socket.IO event.
-
-    Flask-SocketIO pushes a request context per event, and Flask opens the cookie session on
-    each push (a serializer built, a signature checked) only for Flask-SocketIO to swap in the
-    connection's own copy, taken at connect. Once that copy exists (``saved_session`` in the
-    connection's environ), an empty session stands in.
-    """
-
-    def open_session(self, app, request):
-        if "saved_session" in request.environ:
-            return self.session_class()
-        return super().open_session(app, request)
-
-
 def init_app(app: Flask) -> None:
-    app.session_interface = SessionInterface()
     if app.config["ENV"] == "production" and app.config["SECRET_KEY"] in ("", DEV_SECRET):
         raise RuntimeError("SECRET_KEY must be set to a long random value in production.")
     secure = app.config["ENV"] == "production" or app.config.get("COOKIE_SECURE", False)
