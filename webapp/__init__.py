@@ -55,6 +55,8 @@ def create_app(config: Mapping | None = None) -> Flask:
         client_manager=gateway.client_manager(hub, app.config["REDIS_URL"]),
         cors_allowed_origins=security.origin_checker(app.config["ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
+        ping_interval=app.config["PING_INTERVAL"],
+        ping_timeout=app.config["PING_TIMEOUT"],
         # Each event runs in its connection's reader greenlet: one client's events are handled
         # in the order sent, and no greenlet is spawned per event (bench: -0.7 us per delivery).
         async_handlers=False,

@@ -77,6 +77,10 @@ class Config:
         # 64 KiB: far above the 4,000-character text limit (16 KiB in UTF-8 at worst) and
         # small enough that a hostile client cannot make the server buffer megabytes.
         self.MAX_HTTP_BUFFER_SIZE = int(env.get("MAX_HTTP_BUFFER_SIZE", str(64 * 1024)))
+        # Socket.IO (Engine.IO) heartbeat: the server pings every PING_INTERVAL seconds and drops a
+        # client that has not answered within PING_TIMEOUT (its users leave presence then).
+        self.PING_INTERVAL = float(env.get("PING_INTERVAL", "25"))
+        self.PING_TIMEOUT = float(env.get("PING_TIMEOUT", "20"))
         # The plain WebSocket gateway (/ws) pings as often as Engine.IO does (25 s, under the
         # 60-75 s idle timeouts of proxies), closes a client silent this long after a ping (1001),
         # and one that has not said who it is within WS_AUTH_TIMEOUT (1008).

@@ -63,9 +63,10 @@ def _harden_eventlet_websocket() -> None:
                 raise FailedConnectionError(1009, "Message too big.")
             super().push(data, final)
 
-    from webapp import fanout
+    from webapp import connections, fanout
 
     fanout.install()
+    connections.install()
 
     def closing_on_garbage(handler):
         def run(ws):
