@@ -1,7 +1,7 @@
 """A faster path from a broadcast to the sockets of its recipients (eventlet + WebSocket only).
 
-python-engineio hands every outgoing packet to a per-connection queue, and a writer greenlet per
-connection wakes up, encodes and frames the packet, and sends it. For a broadcast to N members
+python-engineio hands every outgoing packet to a per-connection queue, and a writer greenlet
+wakes up, encodes and frames the packet, and sends it. For a broadcast to N members
 that is N queue round trips, N greenlet switches, N timeouts armed and N identical frames built:
 about half of the server's time in the bench's fan-out scenario (docs/performance.md).
 
@@ -9,12 +9,12 @@ Here a MESSAGE packet to an upgraded WebSocket whose writer is idle is framed on
 and written straight to the socket with a non-blocking send. Anything else takes python-engineio's
 own path, so ordering holds:
 
-- the writer is idle (waiting in ``poll``) and its queue is empty, else the packet is queued;
+- no writer is running (``webapp.connections`` starts one only while packets wait) and the
+  queue is empty, else the packet is queued;
 - the WebSocket's send lock is taken without waiting, else the packet is queued;
 - if the kernel takes only part of the frame, a greenlet finishes it while still holding the
   send lock, so no other frame can come between (a slow reader never stalls the broadcaster);
-- pings and other control packets always go through the queue: they keep the writer alive
-  (it closes the connection after ``ping_interval + ping_timeout`` without a packet).
+- pings and other control packets always go through the queue.
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from engineio import socket as eio_socket
 from socketio import manager as sio_manager
 from socketio import packet as sio_packet
 
+from webapp.connections import WRITER_IDLE  # set by the on-demand writer there
+
 _FRAME = "_parley_frame"
 _DIRECT = "_parley_direct"
 
@@ -35,14 +37,6 @@ def install() -> None:
     if getattr(eio_socket.Socket, "_parley_fanout", False):
         return
     queued_send = eio_socket.Socket.send
-    original_poll = eio_socket.Socket.poll
-
-    def poll(self):
-        self._parley_writer_idle = True
-        try:
-            return original_poll(self)
-        finally:
-            self._parley_writer_idle = False
 
     def send(self, pkt):
         direct = self.__dict__.get(_DIRECT)
@@ -51,14 +45,13 @@ def install() -> None:
             or pkt.packet_type != eio_packet.MESSAGE
             or not self.upgraded
             or self.closed
-            or not self.__dict__.get("_parley_writer_idle", False)
+            or not self.__dict__.get(WRITER_IDLE, False)
             or not self.queue.empty()
             or not self.check_ping_timeout()
             or not direct.try_send(_frame(direct.ws, pkt))
         ):
             queued_send(self, pkt)
 
-    eio_socket.Socket.poll = poll
     eio_socket.Socket.send = send
     eio_socket.Socket._parley_fanout = True
     _install_manager_emit()
@@ -111,7 +104,7 @@ def _install_manager_emit() -> None:
             if (
                 single is not None
                 and direct is not None
-                and state.get("_parley_writer_idle", False)
+                and state.get(WRITER_IDLE, False)
                 and sock.upgraded
                 and not sock.queue.queue
                 and not (sock.last_ping and now - sock.last_ping > ping_timeout)
