@@ -38,7 +38,7 @@ PLAN: dict[str, tuple] = {
     "max": (scenarios.max_rate, {"step_s": 2, "steps": 6}, {"step_s": 4, "steps": 9}),
 }
 # Scenarios run against PostgreSQL as well (target 7): the two that write per message.
-POSTGRES_PLAN = ("ack", "fanout100")
+POSTGRES_PLAN = ("ack", "fanout100", "fanout1000")
 
 # Tiny shapes for the smoke test: structure, not speed.
 TINY: dict[str, dict] = {

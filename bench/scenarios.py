@@ -13,7 +13,7 @@ from typing import Callable
 
 import aiohttp
 
-from bench.servers import SERVER_CORE, Server, core_busy_seconds
+from bench.servers import SERVER_CORE, Server, core_busy_seconds, core_softirq_seconds
 from bench.wire import ConnectRefused, PollingClient, WsClient
 
 NS = 1_000_000_000
@@ -42,6 +42,7 @@ class Meter:
     def __enter__(self) -> "Meter":
         self.cpu0, self.gen0, self.t0 = self.server.cpu(), _own_cpu(), time.perf_counter()
         self.core0 = core_busy_seconds(SERVER_CORE)
+        self.softirq0 = core_softirq_seconds(SERVER_CORE)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -50,6 +51,7 @@ class Meter:
         self.wall = time.perf_counter() - self.t0
         # This machine is shared: whatever else ran on the server's core took time from it.
         core = core_busy_seconds(SERVER_CORE) - self.core0
+        self.softirq = core_softirq_seconds(SERVER_CORE) - self.softirq0
         self.foreign_share = round(max(0.0, core - self.server_cpu) / max(self.wall, 1e-9), 3)
 
 
@@ -232,6 +234,7 @@ async def _drive(
         "server_cpu_s": round(meter.server_cpu, 3),
         "server_cpu_us_per_delivery": round(meter.server_cpu * 1e6 / max(1, delivered), 2),
         "server_cpu_share": round(meter.server_cpu / meter.wall, 3),
+        "server_core_softirq_us_per_delivery": round(meter.softirq * 1e6 / max(1, delivered), 2),
         "foreign_cpu_share_on_server_core": meter.foreign_share,
         "generator_cpu_us_per_delivery": round(meter.generator_cpu * 1e6 / max(1, delivered), 2),
     }

@@ -57,6 +57,20 @@ def core_busy_seconds(core: int) -> float:
     return 0.0
 
 
+def core_softirq_seconds(core: int) -> float:
+    """Seconds core ``core`` spent in software interrupts, from /proc/stat.
+
+    On loopback, the kernel's receive path for a frame the server sends (TCP input, waking the
+    receiving client) runs on the sender's core as softirq, and the kernel charges that to no
+    process: it is in neither the server's nor the generator's CPU time.
+    """
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{core} "):
+                return int(line.split()[7]) / CLK_TCK
+    return 0.0
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * PAGE_KIB
