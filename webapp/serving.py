@@ -10,7 +10,8 @@ import socket
 
 from flask import Flask
 
-LISTENER = "parley.listener"  # app.extensions key: the socket the server accepts connections on
+LISTENER = "parley.listener"
+WAL_SAFETY_NET_PAGES = 20_000  # ~80 MB: a commit checkpoints by itself only if the thread stalls  # app.extensions key: the socket the server accepts connections on
 
 
 def stop_accepting(app: Flask) -> None:
@@ -27,7 +28,56 @@ def run_options(app: Flask) -> dict:
     if app.config["ASYNC_MODE"] == "eventlet":
         _harden_eventlet_websocket()
         options.update(_eventlet_options(app))
+        _checkpoint_in_a_thread(app)
     return options
+
+
+def _checkpoint_in_a_thread(app: Flask, interval: float = 1.0) -> None:
+    """Move SQLite's WAL checkpoints out of the event loop.
+
+    SQLite checkpoints inside a commit once the WAL passes 1,000 pages (about every second at
+    500 messages/s): it copies them into the database file and, with synchronous=NORMAL,
+    fsyncs both. That commit holds the hub, so every connection waits (bench fanout100: p99
+    10-40 ms over 10 s, against 3 ms on PostgreSQL). Here a native thread runs a PASSIVE
+    checkpoint, which never blocks a writer, every ``interval``; sqlite3 lets go of the GIL
+    meanwhile. The in-commit threshold stays as a far-off safety net.
+    """
+    import sqlite3
+
+    import eventlet
+    from eventlet import tpool
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite" or not engine.url.database:
+            return
+        path = engine.url.database
+
+        @event.listens_for(engine, "connect")
+        def _far_safety_net(dbapi_connection, _record):
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_SAFETY_NET_PAGES}")
+
+        engine.dispose()  # connections opened so far get the setting too
+
+    def checkpoint(conn):
+        if conn is None:
+            conn = sqlite3.connect(path, check_same_thread=False)  # used by one thread at a time
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return conn
+
+    def loop():
+        conn = None
+        while True:
+            eventlet.sleep(interval)
+            try:
+                conn = tpool.execute(checkpoint, conn)
+            except sqlite3.Error:  # busy, or the file went away: try again next time
+                conn = None
+
+    eventlet.spawn_n(loop)
 
 
 def _harden_eventlet_websocket() -> None:

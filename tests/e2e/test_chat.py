@@ -1,4 +1,5 @@
 """The real eventlet server (`python wsgi.py`) driven by python-socketio clients over real sockets."""
+import queue
 import subprocess
 import sys
 
@@ -31,6 +32,18 @@ def test_the_page_and_its_static_files_are_served(live_server):
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     vendored = requests.get(live_server.url + "/static/vendor/socket.io.min.js", timeout=5)
     assert vendored.status_code == 200 and "io" in vendored.text
+
+
+def test_one_connections_messages_are_stored_and_delivered_in_the_order_sent(pair):
+    room, alice, bob = pair
+    acks, texts = queue.Queue(), [f"burst {i}" for i in range(20)]
+    for text in texts:  # back to back, no waiting for acks in between
+        alice.sio.emit("message", {"room": room, "text": text}, callback=acks.put)
+    seen = [bob.wait("message", lambda m: m["room"] == room)["text"] for _ in texts]
+    assert seen == texts
+    stored = [acks.get(timeout=10)["message"] for _ in texts]
+    assert [m["text"] for m in stored] == texts
+    assert [m["id"] for m in stored] == sorted(m["id"] for m in stored)
 
 
 def test_two_clients_chat(pair):
