@@ -11,6 +11,9 @@ queue for life. Each keeps its stack and frames (~8-10 KiB) while it waits. Here
   if none runs, and it ends when the queue is empty. Broadcasts mostly skip the queue altogether
   (``webapp.fanout`` writes to idle sockets directly, which reads ``_parley_writer_idle``).
 
+Also here, as it is python-engineio's transport too: a long-polling response carries at most
+16 packets, the most python-engineio's own clients accept (``_poll``).
+
 The transport's rules are python-engineio's own (the upgrade from long-polling, packet size,
 socket timeout, closing); only who waits, and where, changes.
 """
@@ -24,6 +27,7 @@ from eventlet.event import Event
 from eventlet.queue import Empty
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
+from engineio import payload as eio_payload
 from engineio import socket as eio_socket
 
 WRITER_IDLE = "_parley_writer_idle"  # True: nothing is being written to this WebSocket now
@@ -34,6 +38,7 @@ def install() -> None:
     if getattr(eio_socket.Socket, "_parley_connections", False):
         return
     eio_socket.Socket.schedule_ping = _schedule_ping
+    eio_socket.Socket.poll = _poll
     eio_socket.Socket._websocket_handler = _websocket_handler
     eio_socket.Socket._parley_connections = True
 
@@ -50,6 +55,36 @@ def _ping(sock) -> None:
     if not sock.closing and not sock.closed:
         sock.last_ping = time.time()
         sock.send(eio_packet.Packet(eio_packet.PING))
+
+
+# -- long-polling --------------------------------------------------------------------------------
+def _poll(self) -> list:
+    """The packets for one long-polling response: at most as many as a client may decode.
+
+    python-engineio's clients (python-socketio's) refuse a whole payload of more than
+    ``Payload.max_decode_packets`` (16) packets -- and the server's own ``poll`` sends every
+    packet queued. A busy room would make a Python client over long-polling drop its events and
+    acks wholesale; here the rest waits for the next request, which follows at once.
+    """
+    try:
+        first = self.queue.get(timeout=self.server.ping_interval + self.server.ping_timeout)
+    except Empty:
+        raise eio_exceptions.QueueEmpty() from None
+    self.queue.task_done()
+    if first is None:
+        return []
+    packets = [first]
+    while len(packets) < eio_payload.Payload.max_decode_packets:
+        try:
+            pkt = self.queue.get(block=False)
+        except Empty:
+            break
+        self.queue.task_done()
+        if pkt is None:  # closing: leave it for the next request, after these
+            self.queue.put(None)
+            break
+        packets.append(pkt)
+    return packets
 
 
 # -- the WebSocket transport ---------------------------------------------------------------------
