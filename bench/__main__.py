@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", dest="mode", action="store_const", const="full")
     size.add_argument("--tiny", dest="mode", action="store_const", const="tiny",
                       help="smoke-test sizes: structure only, meaningless numbers")
-    run_p.add_argument("--servers", default="parley,naive", help="comma list: parley,naive")
+    run_p.add_argument("--servers", default="parley,naive", help="comma list of parley, naive, node (Node's socket.io, "
+                            "in memory: the transport's floor)")
     run_p.add_argument("--only", default="", help="comma list of scenarios (default: all)")
     run_p.add_argument("--no-postgres", action="store_true")
     run_p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")

@@ -79,8 +79,11 @@ def _fmt(value) -> str:
 
 
 def table(results: dict, server: str = "parley", baseline: str = "naive") -> str:
-    lines = [f"| Target / metric | Goal | {server} | {baseline} | {server} / {baseline} | Met |",
-             "| --- | --- | ---: | ---: | ---: | :---: |"]
+    node = results["servers"].get("node", {})
+    reference = bool(node) and "skipped" not in node  # Node's socket.io, when it ran too
+    lines = [f"| Target / metric | Goal | {server} | {baseline} | {server} / {baseline} | Met |"
+             + (" node (reference, in memory) |" if reference else ""),
+             "| --- | --- | ---: | ---: | ---: | :---: |" + (" ---: |" if reference else "")]
     for label, scenario, path, goal, check in ROWS:
         mine = _get(results, server, scenario, *path)
         base = _get(results, baseline, scenario, *path)
@@ -99,8 +102,14 @@ def table(results: dict, server: str = "parley", baseline: str = "naive") -> str
                 met = _mark(not _get(results, server, scenario, "per_recipient_compression"))
             elif callable(check):
                 met = _mark(check(mine))
-        lines.append(f"| {label} | {goal} | {_fmt(mine)} | {_fmt(base)} | {ratio} | {met} |")
-    lines.append(_postgres_rows(results))
+        row = f"| {label} | {goal} | {_fmt(mine)} | {_fmt(base)} | {ratio} | {met} |"
+        if reference:
+            row += f" {_fmt(_get(results, 'node', scenario, *path))} |"
+        lines.append(row)
+    pg = _postgres_rows(results)
+    if pg and reference:
+        pg = "\n".join(line + " |" for line in pg.split("\n"))
+    lines.append(pg)
     return "\n".join(line for line in lines if line)
 
 

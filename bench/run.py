@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import scenarios
-from bench.servers import ROOT, Server, export_revision, naive, parley, postgres_driver_missing
+from bench.servers import (ROOT, Server, export_revision, naive, node, parley,
+                           postgres_driver_missing)
 
 RESULTS = ROOT / "bench" / "results"
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -118,12 +119,17 @@ def run(mode: str = "quick", servers: list[str] | None = None, only: list[str] |
 
     uvloop.install()
     names = only or list(PLAN)
-    specs = {"parley": parley(), "naive": naive()}
+    specs = {"parley": parley(), "naive": naive(), "node": node()}
     chosen = [specs[s] for s in (servers or ["parley", "naive"])]
     results: dict = {"meta": _meta(mode, rev), "servers": {}}
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
         source = export_revision(rev, Path(tmp) / "src") if rev else ROOT
         for spec in chosen:
+            ready, why = spec.available()
+            if not ready:
+                results["servers"][spec.name] = {"skipped": why}
+                log(f"{spec.name}: skipped ({why})")
+                continue
             log(f"{spec.name}:")
             results["servers"][spec.name] = {
                 n: run_one(spec, n, mode, Path(tmp), log, source, profile) for n in names

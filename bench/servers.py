@@ -119,6 +119,30 @@ def naive() -> ServerSpec:
                       health_path="/healthz")
 
 
+NODE_DIR = ROOT / "bench" / "node"
+
+
+@dataclass
+class NodeSpec(ServerSpec):
+    """Node's socket.io (bench/node/server.js), installed from its lock file on first use."""
+
+    def available(self) -> tuple[bool, str]:
+        node, npm = shutil.which("node"), shutil.which("npm")
+        if not node or not npm:
+            return False, "node and npm are not installed"
+        if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
+                                  capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                return False, f"npm ci failed: {done.stderr.strip()[-200:]}"
+        return True, ""
+
+
+def node() -> ServerSpec:
+    return NodeSpec(name="node", argv=["node", str(NODE_DIR / "server.js")],
+                    health_path="/healthz")
+
+
 def export_revision(rev: str, into: Path) -> Path:
     """A clean copy of the committed tree at ``rev``: benchmark a commit, not a half-edited tree."""
     into.mkdir(parents=True, exist_ok=True)

@@ -18,17 +18,22 @@ except ImportError:
     pytest.skip("the bench extra is not installed (pip install -e '.[bench]')", allow_module_level=True)
 
 from bench.run import run_one  # noqa: E402
-from bench.servers import naive, parley  # noqa: E402
+from bench.servers import naive, node, parley  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 SCENARIOS = ("ack", "fanout100", "connect", "polling", "compression", "max")
 
 
-@pytest.fixture(scope="module", params=["parley", "naive"])
+@pytest.fixture(scope="module", params=["parley", "naive", "node"])
 def results(request, tmp_path_factory):
     """Each scenario once at tiny scale against a fresh real server of that kind."""
-    spec = parley() if request.param == "parley" else naive()
+    spec = {"parley": parley, "naive": naive, "node": node}[request.param]()
+    ready, why = spec.available()  # node: Node.js and `npm ci` of bench/node's lock file
+    if not ready:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but the {request.param} server cannot run: {why}")
+        pytest.skip(why)
     workdir = tmp_path_factory.mktemp(request.param)
     answers = {name: run_one(spec, name, "tiny", workdir, log=lambda *_: None)
                for name in SCENARIOS}
