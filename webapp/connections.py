@@ -19,10 +19,11 @@ socket timeout, closing); only who waits, and where, changes.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import eventlet
-from eventlet import hubs
+from eventlet import greenio, hubs, patcher
 from eventlet.event import Event
 from eventlet.queue import Empty
 from engineio import exceptions as eio_exceptions
@@ -30,7 +31,14 @@ from engineio import packet as eio_packet
 from engineio import payload as eio_payload
 from engineio import socket as eio_socket
 
-WRITER_IDLE = "_parley_writer_idle"  # True: nothing is being written to this WebSocket now
+from webapp import fanout
+
+WRITER_IDLE = fanout.WRITER_IDLE
+_original_socket = patcher.original("socket").socket
+DETACHED = "_parley_detached"  # on a request's socket: its connection lives on in a duplicate
+# What eventlet's WebSocket reads from the environ (log context, origin, protocol)
+_WS_ENVIRON = ("wsgi.errors", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "REMOTE_ADDR",
+               "REMOTE_PORT", "HTTP_ORIGIN", "HTTP_WEBSOCKET_PROTOCOL")
 
 
 def install() -> None:
@@ -89,45 +97,137 @@ def _poll(self) -> list:
 
 # -- the WebSocket transport ---------------------------------------------------------------------
 def _websocket_handler(self, ws):
-    """Serve an Engine.IO socket over ``ws`` (an eventlet WebSocket) until either side closes."""
+    """Take an Engine.IO socket over ``ws`` (an eventlet WebSocket), then let its request end.
+
+    After the handshake (and the upgrade from long-polling, if it began there) the connection is
+    handed to a duplicate of its socket watched by the hub (``_Connection``), and this request's
+    greenlet -- parked for the connection's whole life otherwise, with eventlet's request
+    objects -- returns at once.
+    """
     server = self.server
     ws.socket.settimeout(server.ping_interval + server.ping_timeout)
-
-    def receive():
-        data = ws.wait()
-        if data and len(data) > server.max_http_buffer_size:
-            raise ValueError("packet is too large")
-        return data
-
     if self.connected:  # it began on long-polling: this is the upgrade
-        if not _upgrade(self, ws, receive):
+        if not _upgrade(self, ws, lambda: _receive(server, ws)):
             return []
     else:
         self.connected = True
         self.upgraded = True
-    writer = _Writer(self, ws)
-    while True:
+    _Connection(self, _detach(ws))
+    return []
+
+
+def _receive(server, ws):
+    data = ws.wait()
+    if data and len(data) > server.max_http_buffer_size:
+        raise ValueError("packet is too large")
+    return data
+
+
+def _detach(ws):
+    """A WebSocket on a duplicate of ``ws``'s socket; ``ws`` and its request are let go.
+
+    eventlet ends a WebSocket request by sending a closing frame and shutting the socket down;
+    the old object is marked closed (no frame) and the request's socket marked DETACHED, which
+    ``webapp.serving``'s protocol reads to close its descriptor without a shutdown.
+    """
+    old = ws.socket
+    raw = _original_socket(fileno=os.dup(old.fileno()))
+    hubs.notify_opened(raw.fileno())  # a recycled descriptor number: stale waiters on it go
+    dup = greenio.GreenSocket(raw)
+    dup.settimeout(old.gettimeout())
+    environ = {key: ws.environ[key] for key in _WS_ENVIRON if key in ws.environ}
+    fresh = type(ws)(dup, environ, ws.version, protocol=ws.protocol,
+                     extensions=ws.extensions, max_frame_length=ws.max_frame_length)
+    ws.websocket_closed = True
+    setattr(old, DETACHED, True)
+    return fresh
+
+
+class _Connection:
+    """An upgraded Engine.IO socket served without a greenlet of its own while it is idle.
+
+    The hub watches the socket; when a frame arrives a greenlet reads it, hands the packet to
+    python-engineio (events run right there, in order), and watches again. Closing, from either
+    side, goes through ``close_ws`` so the watch is gone before the descriptor is.
+    """
+
+    def __init__(self, sock, ws) -> None:
+        self.sock, self.ws = sock, ws
+        self.hub = hubs.get_hub()
+        self.listener = None
+        self.ended = self.ws_closed = False
+        sock.__dict__[fanout.DIRECT] = fanout.Direct(ws)  # broadcasts write to the new socket
+        self.writer = _Writer(sock, ws, close=self.close_ws)
+        self._watch()
+
+    def _watch(self) -> None:
+        if not (self.ended or self.ws_closed):
+            self.listener = self.hub.add(self.hub.READ, self.ws.socket.fileno(), self._readable,
+                                         self._gone, lambda: None)
+
+    def _unwatch(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            self.hub.remove(listener)
+
+    def _readable(self, _fileno) -> None:  # in the hub: it must not block
+        self._unwatch()
+        eventlet.spawn_n(self._read)
+
+    def _gone(self, _exc) -> None:  # the hub saw the descriptor closed or reused
+        self.listener = None
+        eventlet.spawn_n(self._end)
+
+    def _read(self) -> None:
+        sock, server = self.sock, self.sock.server
         try:
-            data = receive()
-        except Exception as exc:  # noqa: BLE001 - any failure ends the connection
-            if not self.closed:
-                server.logger.info("%s: Unexpected error %r, closing connection", self.sid, exc)
-            break
-        if data is None:  # closed by the client
-            break
-        pkt = eio_packet.Packet(encoded_packet=data)  # garbage raises ValueError: closed 1002
+            data = _receive(server, self.ws)
+            if data is None:  # closed by the client
+                return self._end()
+            pkt = eio_packet.Packet(encoded_packet=data)
+        except ValueError:  # garbage, or too large: a protocol error, not a crash
+            self.close_ws((1002, "Malformed packet."))
+            return self._end()
+        except Exception as exc:  # noqa: BLE001 - a dead or misbehaving peer ends the connection
+            if not sock.closed:
+                server.logger.info("%s: Unexpected error %r, closing connection", sock.sid, exc)
+            return self._end()
         try:
-            self.receive(pkt)
+            sock.receive(pkt)
         except eio_exceptions.UnknownPacketError:
             pass
         except eio_exceptions.SocketIsClosedError:
-            break
+            return self._end()
         except Exception:  # noqa: BLE001 - logged; the connection ends properly
             server.logger.exception("Unknown receive error")
-            break
-    writer.finish()
-    self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
-    return []
+            return self._end()
+        self._watch()
+
+    def _end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self._unwatch()
+        self.writer.finish()
+        sock, server = self.sock, self.sock.server
+        sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+        if server.sockets.get(sock.sid) is sock:
+            del server.sockets[sock.sid]
+
+    def close_ws(self, close_data=None) -> None:
+        """Close the WebSocket (a closing frame, then the descriptor), unwatched first; then end
+        the Engine.IO socket too, if this came from its writer (a send failed, or python-engineio
+        closed it: ping timeout, server-side disconnect, shutdown)."""
+        if self.ws_closed:
+            return
+        self.ws_closed = True
+        self._unwatch()
+        try:
+            self.ws.close(close_data=close_data)
+        except OSError:
+            pass
+        if not self.ended:
+            eventlet.spawn_n(self._end)  # not here: the writer calling us is what _end waits on
 
 
 def _upgrade(sock, ws, receive) -> bool:
@@ -156,8 +256,8 @@ class _Writer:
     the queue is empty and ends. A ``None`` on the queue is python-engineio's "connection over".
     """
 
-    def __init__(self, sock, ws) -> None:
-        self.sock, self.ws = sock, ws
+    def __init__(self, sock, ws, close) -> None:
+        self.sock, self.ws, self._close_ws = sock, ws, close
         self.running = self.broken = self.over = False
         self.done = Event()
         self._put = sock.queue.put
@@ -209,6 +309,6 @@ class _Writer:
     def _close(self) -> None:
         if not self.over:
             self.over = True
-            self.ws.close()
+            self._close_ws()
         if not self.done.ready():
             self.done.send()

@@ -26,10 +26,10 @@ from engineio import socket as eio_socket
 from socketio import manager as sio_manager
 from socketio import packet as sio_packet
 
-from webapp.connections import WRITER_IDLE  # set by the on-demand writer there
-
 _FRAME = "_parley_frame"
-_DIRECT = "_parley_direct"
+DIRECT = "_parley_direct"  # an Engine.IO socket's Direct, while it has an idle WebSocket
+WRITER_IDLE = "_parley_writer_idle"  # True: nothing is being written to that WebSocket now
+# (both set by webapp.connections, which owns the WebSocket transport)
 
 
 def install() -> None:
@@ -39,7 +39,7 @@ def install() -> None:
     queued_send = eio_socket.Socket.send
 
     def send(self, pkt):
-        direct = self.__dict__.get(_DIRECT)
+        direct = self.__dict__.get(DIRECT)
         if (
             direct is None
             or pkt.packet_type != eio_packet.MESSAGE
@@ -100,7 +100,7 @@ def _install_manager_emit() -> None:
             if sock is None or sock.closed:
                 continue
             state = sock.__dict__
-            direct = state.get(_DIRECT)
+            direct = state.get(DIRECT)
             if (
                 single is not None
                 and direct is not None
@@ -123,7 +123,7 @@ def attach(handler, ws) -> None:
     """Remember the WebSocket of the Engine.IO socket whose ``_websocket_handler`` is ``handler``."""
     owner = getattr(handler, "__self__", None)
     if isinstance(owner, eio_socket.Socket):
-        owner.__dict__[_DIRECT] = Direct(ws)
+        owner.__dict__[DIRECT] = Direct(ws)
 
 
 def _frame(ws, pkt) -> bytes:

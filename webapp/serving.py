@@ -6,6 +6,7 @@ setting. Imported only by wsgi.py's ``__main__`` (and by the SIGTERM path in ``c
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import socket
 
@@ -20,7 +21,14 @@ def stop_accepting(app: Flask) -> None:
     on to another process) instead of waiting in the kernel's backlog; open ones carry on."""
     listener = app.extensions.pop(LISTENER, None)
     if listener is not None:
-        listener.close()
+        # /dev/null takes the listener's descriptor number in the same step that closes it:
+        # eventlet's accept loop still waits on that number, and a socket opened later and given
+        # it (a WebSocket's, a database's) would otherwise have two greenlets reading it.
+        null = os.open(os.devnull, os.O_RDONLY)
+        try:
+            os.dup2(null, listener.fileno())
+        finally:
+            os.close(null)
 
 
 def run_options(app: Flask) -> dict:
@@ -150,6 +158,8 @@ def _harden_eventlet_websocket() -> None:
 def _eventlet_options(app: Flask) -> dict:
     import eventlet.wsgi
 
+    from webapp import connections
+
     max_connections = app.config["MAX_CONNECTIONS"]
 
     class Protocol(eventlet.wsgi.HttpProtocol):
@@ -166,6 +176,20 @@ def _eventlet_options(app: Flask) -> dict:
             # socketio.run opens the listener itself; remember it for a graceful shutdown.
             app.extensions.setdefault(LISTENER, server.socket)
             super().__init__(conn_state, server)
+
+        def finish(self):
+            if getattr(self.connection, connections.DETACHED, False):
+                # A WebSocket handed to a duplicate of this socket (webapp/connections.py) goes
+                # on: close this descriptor, but do not shut the connection down (closed here,
+                # eventlet's own clean-up after the request then has nothing left to shut down).
+                self.close_connection = True
+                try:
+                    self.rfile.close()
+                    self.wfile.close()
+                finally:
+                    self.connection.close()
+                return
+            super().finish()
 
         def setup(self):
             super().setup()
