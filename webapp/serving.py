@@ -1,7 +1,8 @@
 """How ``python wsgi.py`` serves the app: ``socketio.run`` (eventlet's own WSGI server), tuned.
 
-All eventlet specifics live here (and in wsgi.py's monkey-patching), so the async mode stays one
-setting. Imported only by wsgi.py's ``__main__`` (and by the SIGTERM path in ``chat.cluster``).
+All eventlet specifics live here, in ``webapp.fanout`` and ``webapp.connections`` (patched in
+from here) and in wsgi.py's monkey-patching, so the async mode stays one setting. Imported only
+by wsgi.py's ``__main__`` (and by the SIGTERM path in ``chat.cluster``).
 """
 from __future__ import annotations
 
