@@ -48,6 +48,13 @@ _WS_ENVIRON = ("wsgi.errors", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "REMOTE_A
                "REMOTE_PORT", "HTTP_ORIGIN", "HTTP_WEBSOCKET_PROTOCOL")
 
 
+def limit(max_websockets: int) -> None:
+    """At most this many WebSockets at once; beyond it a new one is closed with 1013 (try again
+    later). They hold no WSGI request, so eventlet's own cap (``max_size``) no longer counts
+    them, and past the descriptor limit its accept loop would fail: shed, do not crash."""
+    _Connection.limit = max_websockets
+
+
 def install() -> None:
     """Patch python-engineio's Socket (idempotent); eventlet mode only."""
     if getattr(eio_socket.Socket, "_parley_connections", False):
@@ -119,6 +126,12 @@ def _websocket_handler(self, ws):
     else:
         self.connected = True
         self.upgraded = True
+    if _Connection.live >= _Connection.limit:
+        server.logger.warning("%s: %d WebSockets open, closing this one", self.sid,
+                              _Connection.live)
+        ws.close(close_data=(1013, "Too many connections, try again later."))
+        self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+        return []
     _Connection(self, _detach(ws))
     return []
 
@@ -158,7 +171,11 @@ class _Connection:
     side, goes through ``close_ws`` so the watch is gone before the descriptor is.
     """
 
+    live = 0  # open now, in this process
+    limit = 1 << 30  # set by limit()
+
     def __init__(self, sock, ws) -> None:
+        _Connection.live += 1
         self.sock, self.ws = sock, ws
         self.hub = hubs.get_hub()
         self.listener = None
@@ -214,6 +231,7 @@ class _Connection:
         if self.ended:
             return
         self.ended = True
+        _Connection.live -= 1
         self._unwatch()
         self.writer.finish()
         sock, server = self.sock, self.sock.server
