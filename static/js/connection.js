@@ -82,7 +82,19 @@ export class Connection {
     this.socket = io(options);
     this.handlers.onState("connecting");
     this.listen(this.socket);
+    window.addEventListener("pagehide", this.sayGoodbye);
   }
+
+  // closeOnBeforeunload's goodbye over long-polling is a request that the browser may cancel as
+  // the page goes away, leaving our name taken until the server's ping timeout (45 s), so the
+  // reloaded page would be refused. A beacon outlives the page: it carries Engine.IO's close
+  // packet ("1") for the session. Over WebSocket the browser closes the socket itself.
+  sayGoodbye = () => {
+    if (this.transportName === "polling" && this.engineSid) {
+      const sid = encodeURIComponent(this.engineSid);
+      navigator.sendBeacon(`/socket.io/?EIO=4&transport=polling&sid=${sid}`, "1");
+    }
+  };
 
   listen(socket) {
     socket.on("connect", () => this.onConnect());
@@ -96,12 +108,18 @@ export class Connection {
   }
 
   watchTransport(engine) {
+    this.engineSid = engine.id;
+    this.transportName = engine.transport.name;
     this.handlers.onTransport(engine.transport.name);
-    engine.on("upgrade", (transport) => this.handlers.onTransport(transport.name));
+    engine.on("upgrade", (transport) => {
+      this.transportName = transport.name;
+      this.handlers.onTransport(transport.name);
+    });
   }
 
   close() {
     clearTimeout(this.retryTimer);
+    window.removeEventListener("pagehide", this.sayGoodbye);
     if (this.socket) {
       this.socket.removeAllListeners();
       this.socket.io.removeAllListeners();
