@@ -109,8 +109,10 @@ def _harden_eventlet_websocket() -> None:
       server's CPU in the bench's fan-out); wsproto's masker does it with ``bytes.translate``.
     """
     from engineio.async_drivers import eventlet as engineio_eventlet
-    from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
+    from eventlet.websocket import RFC6455WebSocket
     from wsproto.frame_protocol import XorMaskerSimple
+
+    from webapp.gateway.eventlet_ws import BoundedMessage
 
     def unmask(data, mask, length=None, offset=0):
         # eventlet's signature: ``mask`` is the frame's 4 key bytes, ``offset`` where ``data``
@@ -118,15 +120,6 @@ def _harden_eventlet_websocket() -> None:
         shift = offset % 4
         key = bytes(mask[shift:]) + bytes(mask[:shift])
         return bytes(XorMaskerSimple(key).process(data[:length] if length is not None else data))
-
-    class BoundedMessage(RFC6455WebSocket.Message):
-        received = 0
-
-        def push(self, data, final=False):
-            self.received += len(data)
-            if self.received > self.max_frame_length:
-                raise FailedConnectionError(1009, "Message too big.")
-            super().push(data, final)
 
     from webapp import connections, fanout
 

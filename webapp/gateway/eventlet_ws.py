@@ -18,18 +18,24 @@ from webapp import fanout
 MAX_FRAGMENTS = 256
 
 
+class BoundedMessage(RFC6455WebSocket.Message):
+    """A message bounded as a whole: eventlet bounds each frame, not the sum of its fragments.
+    (Engine.IO's WebSockets use it too: webapp/serving.py.)"""
+
+    received = 0
+
+    def push(self, data, final=False):
+        self.received += len(data)
+        if self.received > self.max_frame_length:
+            raise FailedConnectionError(1009, "Message too big.")
+        super().push(data, final)
+
+
 class GatewaySocket(RFC6455WebSocket):
     """eventlet's RFC 6455 socket, plus what the gateway needs: liveness and bounded messages."""
 
-    class Message(RFC6455WebSocket.Message):
-        received = 0
+    class Message(BoundedMessage):
         fragments = 0
-
-        def push(self, data, final=False):
-            self.received += len(data)
-            if self.received > self.max_frame_length:
-                raise FailedConnectionError(1009, "Message too big.")
-            super().push(data, final)
 
         def getvalue(self):
             try:
