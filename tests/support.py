@@ -1,6 +1,7 @@
 """Helpers for tests that drive the real server: start it, connect clients, wait on events."""
 from __future__ import annotations
 
+import json
 import os
 import queue
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import requests
 import socketio
+import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,7 +112,7 @@ class ChatClient:
         self.disconnected = threading.Event()
         self.sio.on("disconnect", lambda *reason: self.disconnected.set())
 
-    def connect(self, **auth) -> "ChatClient":
+    def connect(self, **auth) -> ChatClient:
         self.sio.connect(
             self.url, auth=auth or {"name": self.name}, transports=self.transports,
             headers=self.headers, wait_timeout=10,
@@ -137,3 +139,27 @@ class ChatClient:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+
+
+class RawClient:
+    """Engine.IO v4 / Socket.IO v5 by hand: open, connect with a guest name, join a room."""
+
+    def __init__(self, url: str, name: str, room: str) -> None:
+        ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = websocket.create_connection(ws_url, timeout=5)
+        opened = self.ws.recv()
+        assert opened.startswith("0"), opened
+        self.ping_interval_ms = json.loads(opened[1:])["pingInterval"]
+        self.ws.send("40" + json.dumps({"name": name}))
+        self.recv_until(lambda p: p.startswith("40{"))
+        self.ws.send("420" + json.dumps(["join", {"room": room}]))
+        self.recv_until(lambda p: p.startswith("430"))  # the join's ack
+
+    def recv_until(self, wanted) -> str:
+        """The next packet ``wanted`` accepts, answering pings and skipping others meanwhile."""
+        while True:
+            packet = self.ws.recv()
+            if packet == "2":
+                self.ws.send("3")
+            elif wanted(packet):
+                return packet

@@ -18,6 +18,7 @@ own path, so ordering holds:
 """
 from __future__ import annotations
 
+import logging
 import time
 
 import eventlet
@@ -25,6 +26,8 @@ from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 from socketio import manager as sio_manager
 from socketio import packet as sio_packet
+
+log = logging.getLogger(__name__)
 
 _FRAME = "_parley_frame"
 DIRECT = "_parley_direct"  # an Engine.IO socket's Direct, while it has an idle WebSocket
@@ -39,15 +42,20 @@ def install() -> None:
     queued_send = eio_socket.Socket.send
 
     def send(self, pkt):
+        # A closed socket, or one this very call finds dead (its ping timed out: that closes it,
+        # and its disconnect handler runs right here), takes nothing and raises nothing, as
+        # python-engineio's own ``send`` returns for the latter: the broadcast that noticed must
+        # go on to the other members (python-engineio would raise SocketIsClosedError for the
+        # former).
+        if self.closed or not self.check_ping_timeout():
+            return
         direct = self.__dict__.get(DIRECT)
         if (
             direct is None
             or pkt.packet_type != eio_packet.MESSAGE
             or not self.upgraded
-            or self.closed
             or not self.__dict__.get(WRITER_IDLE, False)
             or not self.queue.empty()
-            or not self.check_ping_timeout()
             or not direct.try_send(_frame(direct.ws, pkt))
         ):
             queued_send(self, pkt)
@@ -113,8 +121,11 @@ def _install_manager_emit() -> None:
                     frame = _frame(direct.ws, single)
                 if direct.try_send(frame):
                     continue
-            for pkt in eio_pkts:
-                sock.send(pkt)
+            try:
+                for pkt in eio_pkts:
+                    sock.send(pkt)
+            except Exception:  # noqa: BLE001 - one recipient's failure is not the others'
+                log.exception("broadcasting to %s failed", eio_sid)
 
     sio_manager.Manager.emit = emit
 

@@ -10,7 +10,7 @@ import time
 import pytest
 import websocket
 
-from tests.support import ChatClient, LiveServer, unique
+from tests.support import ChatClient, LiveServer, RawClient, unique
 
 # Whole seconds: python-engineio advertises pingInterval as int(seconds) * 1000.
 INTERVAL, TIMEOUT = 1, 1
@@ -23,30 +23,6 @@ def server(tmp_path_factory):
     live.start()
     yield live
     live.stop()
-
-
-class RawClient:
-    """Engine.IO v4 / Socket.IO v5 by hand: open, connect with a guest name, join a room."""
-
-    def __init__(self, url: str, name: str, room: str) -> None:
-        ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = websocket.create_connection(ws_url, timeout=5)
-        opened = self.ws.recv()
-        assert opened.startswith("0"), opened
-        self.ping_interval_ms = json.loads(opened[1:])["pingInterval"]
-        self.ws.send("40" + json.dumps({"name": name}))
-        self.recv_until(lambda p: p.startswith("40{"))
-        self.ws.send("420" + json.dumps(["join", {"room": room}]))
-        self.recv_until(lambda p: p.startswith("430"))  # the join's ack
-
-    def recv_until(self, wanted) -> str:
-        """The next packet ``wanted`` accepts, answering pings and skipping others meanwhile."""
-        while True:
-            packet = self.ws.recv()
-            if packet == "2":
-                self.ws.send("3")
-            elif wanted(packet):
-                return packet
 
 
 def test_the_server_pings_and_a_client_that_answers_stays(server):

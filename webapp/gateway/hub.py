@@ -73,7 +73,10 @@ class Hub:
         frame = protocol.text_frame(protocol.event(event, data))
         for conn in list(targets):
             if conn.sid not in skip:
-                conn.push(frame)
+                try:
+                    conn.push(frame)
+                except Exception:  # noqa: BLE001 - one recipient's failure is not the others'
+                    log.exception("delivering to gateway connection %s failed", conn.sid)
 
     def close_room(self, room: str, reason: str) -> None:
         """Close every connection in ``room`` (moderation: a revoked token, a banned user)."""
