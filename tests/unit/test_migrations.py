@@ -1,7 +1,8 @@
 """The committed migrations build exactly the schema the models describe."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
 
 from webapp.extensions import db
 
@@ -13,3 +14,45 @@ def test_upgrade_builds_the_schema_and_autogenerate_finds_no_difference(app):
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"render_as_batch": True})
             assert compare_metadata(context, db.metadata) == []
+
+
+def autoincrement_tables() -> dict[str, bool]:
+    """Each table the models declare ``sqlite_autoincrement``: whether the database has it."""
+    with db.engine.connect() as connection:
+        return {
+            table.name: "AUTOINCREMENT" in connection.scalar(
+                text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
+                {"name": table.name},
+            ).upper()
+            for table in db.metadata.sorted_tables
+            if table.dialect_options["sqlite"]["autoincrement"]
+        }
+
+
+def test_tables_declared_autoincrement_have_it_on_sqlite(app):
+    # Autogenerate does not compare it: 0002 rebuilt messages without it, unnoticed until 0003.
+    with app.app_context():
+        assert autoincrement_tables() == {"messages": True}
+
+
+def test_downgrading_to_0002_and_back_keeps_messages_and_their_ids(app):
+    with app.app_context():
+        with db.engine.begin() as connection:
+            for words in ("one", "two", "three"):
+                connection.execute(text(
+                    "INSERT INTO messages (room_id, author, text, created_at)"
+                    " VALUES (1, 'bob', :words, CURRENT_TIMESTAMP)"
+                ), {"words": words})
+            connection.execute(text("DELETE FROM messages WHERE id = 3"))
+        downgrade(revision="0002")
+        upgrade()
+        with db.engine.begin() as connection:
+            assert connection.execute(text("SELECT id, text FROM messages ORDER BY id")).all() == [
+                (1, "one"), (2, "two"),
+            ]
+            new_id = connection.scalar(text(
+                "INSERT INTO messages (room_id, author, text, created_at)"
+                " VALUES (1, 'bob', 'four', CURRENT_TIMESTAMP) RETURNING id"
+            ))
+        assert new_id == 4
+        assert autoincrement_tables() == {"messages": True}
