@@ -118,6 +118,7 @@ class ParleyClient:
         self._waiters: set[threading.Event] = set()
         self._ready, self._wake, self._closing = threading.Event(), threading.Event(), False
         self._generation, self._fatal = 0, None
+        self._resync_now = False  # the server said events may have passed us by: catch up now
         self._threads: list[threading.Thread] = []
         self.sio: socketio.Client | None = None  # the current connection's client
 
@@ -211,7 +212,9 @@ class ParleyClient:
                 continue
             with self._lock:
                 stale = [name for name, room in self._rooms.items() if room.synced != self._generation]
-                resync = not stale and time.monotonic() - last_sync > self.resync_every
+                resync = not stale and (self._resync_now
+                                        or time.monotonic() - last_sync > self.resync_every)
+                self._resync_now = self._resync_now and not resync
                 todo = list(self._rooms) if resync else stale
             try:
                 for name in todo:
@@ -241,6 +244,7 @@ class ParleyClient:
         sio.on("disconnect", lambda reason=None: self._on_disconnect(sio, reason))
         sio.on("message", self._on_message)
         sio.on("message_deleted", self._on_deleted)
+        sio.on("resync", self._on_resync)
         sio.on("*", lambda event, data=None: self._fire(event, data))  # presence, typing, ...
         try:
             sio.connect(self._url, auth=self._auth, headers=self.headers,
@@ -401,6 +405,13 @@ class ParleyClient:
             added.append(message)
             self._fire("message", message)
         return added
+
+    def _on_resync(self, event: dict | None = None) -> None:
+        """The server may have missed giving us live events (its message queue had a gap)."""
+        with self._lock:
+            self._resync_now = True
+        self._wake.set()
+        self._fire("resync", event)
 
     def _on_deleted(self, event: dict) -> None:
         with self._lock:

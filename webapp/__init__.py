@@ -52,7 +52,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        client_manager=gateway.client_manager(hub, app.config["REDIS_URL"]),
+        client_manager=gateway.client_manager(hub, app.config["REDIS_URL"],
+                                              app.config["REDIS_TIMEOUT"]),
         cors_allowed_origins=security.origin_checker(app.config["ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
         ping_interval=app.config["PING_INTERVAL"],
@@ -77,6 +78,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.cli.add_command(chat_cli)
     # Where load balancers and platforms look by convention; the same view as /api/healthz.
     app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
+    app.add_url_rule("/livez", "livez", app.view_functions["api.livez"])
     gateway.init_app(app, hub)
     if app.config["PROXY_FIX"]:
         # Outermost, so Engine.IO's same-origin check sees the client's scheme and host too.

@@ -50,6 +50,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _database_url(env.get("DATABASE_URL"))
         self.SQLALCHEMY_ENGINE_OPTIONS = _engine_options(self.SQLALCHEMY_DATABASE_URI, env)
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # Seconds a request waits on Redis (rate limits, presence) before going on without it:
+        # a hung Redis must not hold up acks (webapp/redisguard.py).
+        self.REDIS_TIMEOUT = float(env.get("REDIS_TIMEOUT", "0.5"))
         # A crashed process's users stay listed at most this long (its heartbeat's lifetime);
         # the heartbeat runs three times per TTL so one late beat does not drop anybody.
         self.PRESENCE_TTL = float(env.get("PRESENCE_TTL", "15"))

@@ -6,7 +6,6 @@ Redis, across processes.
 """
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import Flask
@@ -14,7 +13,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-log = logging.getLogger(__name__)
+from webapp.redisguard import Breaker, client_options
 
 ACTIONS = ("message", "typing", "join", "login")
 
@@ -28,7 +27,12 @@ class RateLimits:
 
     def init_app(self, app: Flask) -> None:
         uri = app.config.get("RATELIMIT_STORAGE_URI") or app.config["REDIS_URL"] or "memory://"
-        self._limiter = FixedWindowRateLimiter(storage_from_string(uri))
+        options = {} if uri.startswith("memory") else client_options(app.config["REDIS_TIMEOUT"])
+        self._limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))
+        # While Redis is down (or hung), this process counts on its own: limits per process
+        # rather than none, and no event waits on Redis (webapp/redisguard.py).
+        self._local = FixedWindowRateLimiter(storage_from_string("memory://"))
+        self._breaker = Breaker("rate limits")
         self._limits = {action: parse(app.config[f"RATE_LIMIT_{action.upper()}"]) for action in ACTIONS}
         self._limits["flood"] = parse(app.config["RATE_LIMIT_FLOOD"])
         # Many people can share one address (NAT, an office), so an address gets a multiple.
@@ -42,26 +46,28 @@ class RateLimits:
     def hit(self, action: str, *keys: str) -> bool:
         """Count one ``action`` for each key (``addr:...`` keys get the address limit)."""
         # Count every key even after one fails, so a flood is charged to all its identities.
-        try:
-            results = [
-                self._limiter.hit(
-                    (self._address_limits if key.startswith("addr:") else self._limits)[action],
-                    action, key,
-                )
-                for key in keys
-            ]
-        except Exception as exc:  # noqa: BLE001 - storage (Redis) down: chat on, unlimited
-            log.warning("rate limits not enforced, their storage failed: %s", exc)
-            return True
+        results = self._breaker.call(self._hit, self._limiter, action, keys)
+        if results is None:
+            results = self._hit(self._local, action, keys)
         return all(results)
+
+    def _hit(self, limiter: FixedWindowRateLimiter, action: str, keys) -> list[bool]:
+        return [
+            limiter.hit(
+                (self._address_limits if key.startswith("addr:") else self._limits)[action],
+                action, key,
+            )
+            for key in keys
+        ]
 
     def retry_after(self, action: str, *keys: str) -> float:
         """Seconds until every one of ``keys`` may do ``action`` again (0 if it may now)."""
         wait = 0.0
+        limiter = self._limiter if self._breaker.allow() else self._local
         try:
             for key in keys:
                 item = (self._address_limits if key.startswith("addr:") else self._limits)[action]
-                stats = self._limiter.get_window_stats(item, action, key)
+                stats = limiter.get_window_stats(item, action, key)
                 if stats.remaining <= 0:
                     wait = max(wait, stats.reset_time - time.time())
         except Exception:  # noqa: BLE001 - storage down: limits are off anyway
@@ -70,3 +76,4 @@ class RateLimits:
 
     def reset(self) -> None:
         self._limiter.storage.reset()
+        self._local.storage.reset()

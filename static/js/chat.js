@@ -150,11 +150,14 @@ export class Chat {
     this.addMessages(room, messages, { fresh: true, away });
   }
 
-  /** The periodic check: anything stored that never reached us live shows up now. */
-  resync() {
+  /**
+   * The periodic check, or the server's `resync` (only `names`, if given): anything stored that
+   * never reached us live shows up now.
+   */
+  resync(names = null) {
     if (!this.ready) return;
     for (const room of this.store.rooms.values()) {
-      if (!room.joined || room.catchingUp) continue;
+      if (!room.joined || room.catchingUp || (names && !names.includes(room.name))) continue;
       this.catchUp(room, room.catchUpFrom(CATCH_UP_OVERLAP), { away: false });
     }
   }

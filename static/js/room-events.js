@@ -36,6 +36,11 @@ export function roomEvents(chat) {
       if (index >= 0 && chat.isActive(room)) view.removeItem(store, index);
     },
 
+    // The server's message queue had a gap: events may have passed us by; read what we missed.
+    resync({ rooms } = {}) {
+      chat.resync(rooms || null);
+    },
+
     kicked({ room: name, by }) {
       if (!roomOf(name)) return;
       chat.forget(name);

@@ -10,10 +10,10 @@ def spec() -> dict:
 
 
 def served(app) -> dict[str, set[str]]:
-    """The app's /api and /healthz routes, in OpenAPI's path notation, with their methods."""
+    """The app's /api, /healthz and /livez routes, in OpenAPI's path notation, with their methods."""
     routes: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/") or rule.rule == "/healthz":
+        if rule.rule.startswith("/api/") or rule.rule in ("/healthz", "/livez"):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             routes.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
     return routes

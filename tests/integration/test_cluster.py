@@ -112,7 +112,8 @@ def test_healthz_reports_database_and_redis(cluster):
 
     answer = requests.get(cluster.url + "/healthz", timeout=5)
     assert answer.status_code == 200
-    assert answer.json() | {"pid": 0} == {"ok": True, "database": "ok", "redis": "ok", "pid": 0}
+    assert answer.json() | {"pid": 0} == {"ok": True, "degraded": False, "database": "ok",
+                                          "redis": "ok", "pid": 0}
 
 
 def test_closing_a_room_reaches_connections_on_every_process(cluster, redis_url):

@@ -22,16 +22,27 @@ def rooms():
 
 @bp.get("/healthz")
 def healthz():
-    """200 when the database and (if configured) Redis answer, else 503; for probes and ops.
+    """Readiness: 200 while this process can serve chat, 503 when it cannot; for load balancers.
 
+    Only the database decides: without it nothing can be stored. Redis down leaves every process
+    able to serve its own clients (live delivery to other processes pauses, and clients catch up
+    when it is back), so it is reported (``"redis": "unreachable"``, ``"degraded": true``) but
+    does not take the process -- and with it every other process -- out of the load balancer.
     Also served at ``/healthz``. ``pid`` says which process answered (behind a load balancer).
     """
     checks = {"database": _database_status()}
     redis_ok = presence.redis_ok()
     if redis_ok is not None:
         checks["redis"] = "ok" if redis_ok else "unreachable"
-    ok = all(status == "ok" for status in checks.values())
-    return jsonify(ok=ok, pid=os.getpid(), **checks), 200 if ok else 503
+    ok = checks["database"] == "ok"
+    degraded = any(status != "ok" for status in checks.values())
+    return jsonify(ok=ok, degraded=degraded, pid=os.getpid(), **checks), 200 if ok else 503
+
+
+@bp.get("/livez")
+def livez():
+    """Liveness: 200 whenever the process answers at all (restart it only when this fails)."""
+    return jsonify(ok=True, pid=os.getpid())
 
 
 def _database_status() -> str:

@@ -19,6 +19,7 @@ from flask import Flask, appcontext_popped, appcontext_pushed, current_app
 from webapp import gateway
 from webapp.chat import service
 from webapp.extensions import presence, socketio
+from webapp.redisguard import client_options
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,13 @@ def kick_everywhere(room: str, key: str, name: str, by: str) -> None:
 def _everywhere(order: dict) -> None:
     url = current_app.config["REDIS_URL"]
     if url:
-        redis.Redis.from_url(url, socket_connect_timeout=2).publish(CLOSE_CHANNEL, json.dumps(order))
-    else:
-        _carry_out(order)
+        try:
+            options = client_options(current_app.config["REDIS_TIMEOUT"])
+            redis.Redis.from_url(url, **options).publish(CLOSE_CHANNEL, json.dumps(order))
+            return
+        except redis.RedisError as exc:  # Redis down: at least this process's connections
+            log.warning("moderation order not shared, Redis failed: %s", exc)
+    _carry_out(order)
 
 
 def _carry_out(order: dict) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import socketio
 
 from webapp.gateway import protocol
+from webapp.messagequeue import ResilientRedisManager
 
 if TYPE_CHECKING:
     from webapp.gateway.connection import Connection
@@ -75,7 +76,7 @@ class Hub:
             if conn.sid not in skip:
                 try:
                     conn.push(frame)
-                except Exception:  # noqa: BLE001 - one recipient's failure is not the others'
+                except Exception:
                     log.exception("delivering to gateway connection %s failed", conn.sid)
 
     def close_room(self, room: str, reason: str) -> None:
@@ -114,16 +115,16 @@ class GatewayManager(GatewayDelivery):
     """One process: python-socketio's default manager, plus the gateway."""
 
 
-class GatewayRedisManager(socketio.RedisManager, GatewayDelivery):
+class GatewayRedisManager(ResilientRedisManager, GatewayDelivery):
     """Several processes: the Redis message queue, plus the gateway on every process."""
 
 
-def client_manager(hub: Hub, redis_url: str | None) -> socketio.Manager:
+def client_manager(hub: Hub, redis_url: str | None, timeout: float = 0.5) -> socketio.Manager:
     """The client manager for ``SocketIO.init_app``, delivering to ``hub`` as well."""
     if redis_url:
         # Flask-SocketIO's default channel, where its external emitter (webapp/chat/external.py,
         # ``SocketIO(message_queue=REDIS_URL)``) publishes.
-        manager = GatewayRedisManager(redis_url, channel="flask-socketio")
+        manager = GatewayRedisManager(redis_url, channel="flask-socketio", timeout=timeout)
     else:
         manager = GatewayManager()
     manager.gateway = hub

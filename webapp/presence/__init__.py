@@ -14,11 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
-
 from webapp.errors import AppError
 from webapp.presence.local import LocalPresence
 from webapp.presence.shared import SharedPresence
+from webapp.redisguard import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +34,15 @@ class Presence:
         self._local = LocalPresence()
         self._shared: SharedPresence | None = None
         self._running = False
-        self._redis_down = False
+        self._breaker = Breaker("presence")
 
     def init_app(self, app) -> None:
         """Bind to ``app``; a new app starts with nobody online (tests build many apps)."""
         self.reset()
         url = app.config.get("REDIS_URL")
-        self._shared = SharedPresence(url, ttl=app.config["PRESENCE_TTL"]) if url else None
+        self._shared = SharedPresence(url, ttl=app.config["PRESENCE_TTL"],
+                                      timeout=app.config["REDIS_TIMEOUT"]) if url else None
+        self._breaker = Breaker("presence")
         app.extensions["parley.presence"] = self
 
     def reset(self) -> None:
@@ -57,12 +58,11 @@ class Presence:
             return False
         if self._shared is None:
             return True
-        try:
-            claimed = self._shared.claim_name(name.casefold(), sid)
-        except RedisError as exc:
+        claimed = self._breaker.call(self._shared.claim_name, name.casefold(), sid)
+        if claimed is None:  # Redis is down: the name cannot be checked on other processes
             self._local.release_name(name, sid)
-            log.warning("cannot check a nickname, Redis is unreachable: %s", exc)
-            raise Unavailable("The chat is briefly unavailable; try again in a moment.") from None
+            self._shared.dirty = True
+            raise Unavailable("The chat is briefly unavailable; try again in a moment.")
         if not claimed:
             self._local.release_name(name, sid)
         return claimed
@@ -137,16 +137,9 @@ class Presence:
             self._guard(self._shared.set_member, room, user, self._local.connections(room, user))
 
     def _guard(self, call, *args):
-        """Run a Redis call; on failure log once per outage, mark for republishing, answer None."""
-        try:
-            result = call(*args)
-        except RedisError as exc:
-            if not self._redis_down:
-                log.warning("Redis is unreachable, presence is local until it is back: %s", exc)
-            self._redis_down = True
+        """Run a Redis call, or skip it while Redis is known down (``Breaker``); on failure or
+        skip mark for republishing and answer None. The heartbeat republishes once it is back."""
+        result = self._breaker.call(call, *args)
+        if self._breaker.down:
             self._shared.dirty = True
-            return None
-        if self._redis_down and call.__name__ in ("beat", "resync"):
-            log.info("Redis is reachable again; presence republished")
-            self._redis_down = False
         return result

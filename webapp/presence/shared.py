@@ -21,10 +21,9 @@ import socket
 import uuid
 
 import redis
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
 from webapp.presence.local import LocalPresence
+from webapp.redisguard import client_options
 
 log = logging.getLogger(__name__)
 
@@ -56,23 +55,17 @@ return out
 """
 
 
-def client(url: str) -> redis.Redis:
+def client(url: str, timeout: float = 0.5) -> redis.Redis:
     """A Redis client that fails fast: a request handler should not hang on a Redis outage."""
-    return redis.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
-        health_check_interval=30,
-    )
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                                **client_options(timeout))
 
 
 class SharedPresence:
     """This process's view of the shared presence in Redis; every call may raise RedisError."""
 
-    def __init__(self, url: str, ttl: float, prefix: str = "parley:") -> None:
-        self.redis = client(url)
+    def __init__(self, url: str, ttl: float, prefix: str = "parley:", timeout: float = 0.5) -> None:
+        self.redis = client(url, timeout)
         self.ttl = max(1, int(ttl))
         self.proc = uuid.uuid4().hex[:12]
         self.label = f"{socket.gethostname()}:{os.getpid()}"
