@@ -66,6 +66,10 @@ class Config:
         self.PORT = int(env.get("PORT", "5000"))
         # Simultaneous connections one process accepts (eventlet's default of 1024 is too few).
         self.MAX_CONNECTIONS = int(env.get("MAX_CONNECTIONS", "20000"))
+        # Bytes the server keeps waiting for one client that does not read them (Socket.IO over
+        # WebSocket or long-polling, and /ws); past it the connection is cut off and the client
+        # reconnects and catches up. Room for the largest answer: a full page of history.
+        self.MAX_QUEUED_BYTES = int(env.get("MAX_QUEUED_BYTES", str(4 << 20)))
         self.GUESTS_ALLOWED = env.get("GUESTS_ALLOWED", "true").lower() in ("1", "true", "yes")
         # Rate limits ("N per period" in the ``limits`` notation), per user, and per address for
         # guests. Generous for people, tight for scripts gone wrong.

@@ -26,33 +26,41 @@ socket timeout, closing); only who waits, and where, changes.
 """
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import time
 
 import eventlet
-from eventlet import greenio, hubs, patcher
-from eventlet.event import Event
-from eventlet.queue import Empty
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio import payload as eio_payload
 from engineio import socket as eio_socket
+from eventlet import greenio, hubs, patcher
+from eventlet.event import Event
+from eventlet.queue import Empty, Queue
 
 from webapp import fanout
+
+log = logging.getLogger(__name__)
 
 WRITER_IDLE = fanout.WRITER_IDLE
 _original_socket = patcher.original("socket").socket
 DETACHED = "_parley_detached"  # on a request's socket: its connection lives on in a duplicate
+CONNECTION = "_parley_connection"  # on an Engine.IO socket: its _Connection, once detached
 # What eventlet's WebSocket reads from the environ (log context, origin, protocol)
 _WS_ENVIRON = ("wsgi.errors", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "REMOTE_ADDR",
                "REMOTE_PORT", "HTTP_ORIGIN", "HTTP_WEBSOCKET_PROTOCOL")
 
 
-def limit(max_websockets: int) -> None:
+def limit(max_websockets: int, max_queued_bytes: int = 4 << 20) -> None:
     """At most this many WebSockets at once; beyond it a new one is closed with 1013 (try again
     later). They hold no WSGI request, so eventlet's own cap (``max_size``) no longer counts
-    them, and past the descriptor limit its accept loop would fail: shed, do not crash."""
+    them, and past the descriptor limit its accept loop would fail: shed, do not crash.
+
+    And at most ``max_queued_bytes`` waiting for one connection to read them (``cut_off``)."""
     _Connection.limit = max_websockets
+    MeteredQueue.limit = max_queued_bytes
 
 
 def install() -> None:
@@ -63,6 +71,65 @@ def install() -> None:
     eio_socket.Socket.poll = _poll
     eio_socket.Socket._websocket_handler = _websocket_handler
     eio_socket.Socket._parley_connections = True
+    # Every outgoing queue python-engineio makes (and the /ws gateway's) counts its bytes.
+    from engineio.async_drivers import eventlet as engineio_eventlet
+
+    engineio_eventlet._async["queue"] = MeteredQueue
+
+
+# -- what one connection may hold ----------------------------------------------------------------
+class MeteredQueue(Queue):
+    """An outgoing queue that knows how many bytes it holds, for the bound on each connection.
+
+    A client that never reads (or never polls, while answering pings blindly) would otherwise make
+    the server keep every broadcast and every answer for it, without end: ~155 MiB per connection
+    in an attack with large ``history`` pages. Past ``limit`` bytes the connection is cut off.
+    """
+
+    limit = 4 << 20  # set by limit(): room for the largest single answer (a full history page)
+    bytes = 0
+
+    def _put(self, item) -> None:
+        self.bytes += _size(item)
+        super()._put(item)
+
+    def _get(self):
+        item = super()._get()
+        self.bytes -= _size(item)
+        return item
+
+    def over(self) -> bool:
+        return self.bytes > self.limit
+
+    def drop_all(self) -> None:
+        """Forget what waits (it will never be read: that is what holds the memory)."""
+        while True:
+            try:
+                self.get_nowait()
+            except Empty:
+                return
+            self.task_done()
+
+
+def _size(item) -> int:
+    data = getattr(item, "data", item)  # an Engine.IO packet, or a framed /ws message
+    return len(data) if isinstance(data, str | bytes) else 0
+
+
+def cut_off(sock, why: str) -> None:
+    """End an Engine.IO connection that does not read what it is sent: drop what waits for it,
+    close it (its users leave their rooms now), and shut its socket so that a writer stuck on it
+    and its reader wake up and let go of the descriptor. The client reconnects and catches up."""
+    if sock.closed or sock.closing:
+        return
+    server = sock.server
+    log.warning("%s: %s; cutting it off", sock.sid, why)
+    if isinstance(sock.queue, MeteredQueue):
+        sock.queue.drop_all()
+    sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_ERROR)
+    conn = sock.__dict__.get(CONNECTION)
+    if conn is not None:
+        conn.shut()
 
 
 # -- pings ---------------------------------------------------------------------------------------
@@ -119,7 +186,9 @@ def _websocket_handler(self, ws):
     objects -- returns at once.
     """
     server = self.server
-    ws.socket.settimeout(server.ping_interval + server.ping_timeout)
+    # A frame that takes longer than this to arrive, or to be taken by a client that stopped
+    # reading, ends the connection: a stuck client is cut off within the ping timeout.
+    ws.socket.settimeout(server.ping_timeout)
     if self.connected:  # it began on long-polling: this is the upgrade
         if not _upgrade(self, ws, lambda: _receive(server, ws)):
             return []
@@ -181,6 +250,7 @@ class _Connection:
         self.listener = None
         self.ended = self.ws_closed = False
         sock.__dict__[fanout.DIRECT] = fanout.Direct(ws)  # broadcasts write to the new socket
+        sock.__dict__[CONNECTION] = self
         self.writer = _Writer(sock, ws, close=self.close_ws)
         self._watch()
 
@@ -222,7 +292,7 @@ class _Connection:
             pass
         except eio_exceptions.SocketIsClosedError:
             return self._end()
-        except Exception:  # noqa: BLE001 - logged; the connection ends properly
+        except Exception:
             server.logger.exception("Unknown receive error")
             return self._end()
         self._watch()
@@ -238,6 +308,14 @@ class _Connection:
         sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
         if server.sockets.get(sock.sid) is sock:
             del server.sockets[sock.sid]
+
+    def shut(self) -> None:
+        """Shut the socket down: a writer blocked on it and the hub's watch both wake at once
+        (closing alone would wake neither, and keep the descriptor)."""
+        try:
+            self.ws.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close_ws(self, close_data=None) -> None:
         """Close the WebSocket (a closing frame, then the descriptor), unwatched first; then end

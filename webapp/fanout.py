@@ -59,6 +59,12 @@ def install() -> None:
             or not direct.try_send(_frame(direct.ws, pkt))
         ):
             queued_send(self, pkt)
+            queue = self.queue
+            if getattr(queue, "over", bool)():
+                from webapp import connections  # (it imports this module)
+
+                connections.cut_off(self, f"{queue.bytes} bytes wait for a client that does not "
+                                          "read them")
 
     eio_socket.Socket.send = send
     eio_socket.Socket._parley_fanout = True
@@ -124,7 +130,7 @@ def _install_manager_emit() -> None:
             try:
                 for pkt in eio_pkts:
                     sock.send(pkt)
-            except Exception:  # noqa: BLE001 - one recipient's failure is not the others'
+            except Exception:
                 log.exception("broadcasting to %s failed", eio_sid)
 
     sio_manager.Manager.emit = emit
@@ -150,7 +156,7 @@ class Direct:
     """One WebSocket's way around python-engineio's queue: its socket's own ``send`` and the
     eventlet WebSocket's send lock, looked up once per connection rather than per delivery."""
 
-    __slots__ = ("ws", "lock", "send")
+    __slots__ = ("lock", "send", "ws")
 
     def __init__(self, ws) -> None:
         self.ws = ws

@@ -191,7 +191,7 @@ def _eventlet_options(app: Flask) -> dict:
             # TCP_NODELAY the second waits ~40 ms for the client's delayed ACK.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    connections.limit(max_connections)
+    connections.limit(max_connections, app.config["MAX_QUEUED_BYTES"])
     _raise_fd_limit(max_connections + 256)
     # eventlet caps simultaneous connections at 1024 by default; further ones hang unanswered.
     return {"protocol": Protocol, "max_size": max_connections}

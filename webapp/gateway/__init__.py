@@ -41,7 +41,9 @@ class GatewayMiddleware:
             start_client_manager()
             Connection(app, hub, ws, ws.environ).run()
 
-        self.websocket = eventlet_ws.websocket_app(serve, app.config["MAX_HTTP_BUFFER_SIZE"])
+        self.websocket = eventlet_ws.websocket_app(
+            serve, app.config["MAX_HTTP_BUFFER_SIZE"],
+            io_timeout=app.config["WS_PING_INTERVAL"] + app.config["WS_PING_TIMEOUT"])
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH:

@@ -36,10 +36,6 @@ log = logging.getLogger(__name__)
 
 # Seconds a client gets to answer our close frame before the socket is simply cut.
 CLOSE_GRACE = 2.0
-# Frames waiting for a client that does not read (about 1,000 chat messages): past this it is
-# cut off rather than buffered without bound (Engine.IO has no such limit; we would rather drop
-# one stuck reader than let it hold every broadcast's memory).
-MAX_PENDING = 1000
 STOP = object()
 
 
@@ -229,11 +225,16 @@ class Connection:
         """Queue an already framed message (broadcasts are framed once for all recipients)."""
         if self.closing:
             return
-        if self._queue.qsize() >= MAX_PENDING:
-            log.warning("gateway %s (%s) reads too slowly; cutting it off", self.sid,
-                        self.member.name if self.member else "-")
+        # Bytes waiting for a client that does not read (MAX_QUEUED_BYTES, as for Socket.IO):
+        # past the bound it is cut off rather than allowed to hold every broadcast's memory.
+        if getattr(self._queue, "over", bool)():
+            log.warning("gateway %s (%s): %d bytes wait for a client that does not read them; "
+                        "cutting it off", self.sid, self.member.name if self.member else "-",
+                        self._queue.bytes)
             self.closing = True
+            self._queue.drop_all()
             self.transport.abort()
+            self._queue.put(STOP)
             return
         if self._writer_idle and self._queue.empty() and self.transport.try_send(frame):
             return  # the common case: no queue round trip, no writer wake-up (see fanout.py)

@@ -6,6 +6,7 @@ sum and the number of a message's fragments, not only on each frame.
 """
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 
@@ -79,6 +80,13 @@ class GatewaySocket(RFC6455WebSocket):
         self._send_closing_frame(ignore_send_errors=True, close_data=(code, reason))
 
     def abort(self) -> None:
+        """Cut the connection now. Shutting the socket down wakes the reader blocked on it (and a
+        writer), so the connection ends and leaves its rooms; a bare close would wake neither,
+        and keep the descriptor."""
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.socket.close()
         except OSError:
@@ -88,19 +96,23 @@ class GatewaySocket(RFC6455WebSocket):
 class GatewayWSGI(WebSocketWSGI):
     """The WebSocket handshake, answering with a ``GatewaySocket``."""
 
-    def __init__(self, handler: Callable, max_message: int) -> None:
+    def __init__(self, handler: Callable, max_message: int, io_timeout: float | None) -> None:
         super().__init__(handler, max_frame_length=max_message)
         self.support_legacy_versions = False
+        self.io_timeout = io_timeout
 
     def _negotiate_permessage_deflate(self, extensions):
         return None
 
     def _handle_hybi_request(self, environ):
         ws = super()._handle_hybi_request(environ)  # writes the 101 response; no I/O after
+        # No frame for this long (pings go out more often), or a write that the client does not
+        # take for this long: the connection is over (a vanished or stuck client lets go).
+        ws.socket.settimeout(self.io_timeout)
         return GatewaySocket(ws.socket, ws.environ, ws.version, protocol=ws.protocol,
                              extensions=ws.extensions, max_frame_length=ws.max_frame_length)
 
 
-def websocket_app(handler: Callable, max_message: int) -> Callable:
+def websocket_app(handler: Callable, max_message: int, io_timeout: float | None = None) -> Callable:
     """A WSGI app upgrading to WebSocket and calling ``handler(socket)`` for the connection."""
-    return GatewayWSGI(handler, max_message)
+    return GatewayWSGI(handler, max_message, io_timeout)
