@@ -80,6 +80,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
     app.add_url_rule("/livez", "livez", app.view_functions["api.livez"])
     gateway.init_app(app, hub)
+    app.wsgi_app = security.BoundSessions(app.wsgi_app)  # inside ProxyFix: the client's address
     if app.config["PROXY_FIX"]:
         # Outermost, so Engine.IO's same-origin check sees the client's scheme and host too.
         n = app.config["PROXY_FIX"]
