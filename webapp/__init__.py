@@ -1,21 +1,21 @@
 """Parley: a self-hostable real-time chat server on Flask-SocketIO."""
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp import gateway, logs, security
 
 # Registers the Socket.IO handlers on the unbound SocketIO object, before any init_app: handlers
 # declared after init_app would bind to that one server only, not to later apps (tests make many).
 from webapp.chat import events  # noqa: F401
 from webapp.cli import chat_cli
 from webapp.config import Config
-from webapp.eventcontext import App, SessionInterface
 from webapp.errors import register_http_handlers
-from webapp import gateway, security
+from webapp.eventcontext import App, SessionInterface
 from webapp.extensions import csrf, db, login_manager, migrate, presence, ratelimits, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
     app.session_interface = SessionInterface()
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(exist_ok=True)
 

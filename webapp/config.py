@@ -81,6 +81,9 @@ class Config:
         # Refusals a connection may collect before it is closed as a flood.
         self.RATE_LIMIT_FLOOD = env.get("RATE_LIMIT_FLOOD", "50 per minute")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        # Within this many seconds a record of the same kind is counted, not logged again: one
+        # line per kind of failure per interval, with the count (webapp/logs.py); 0 logs them all.
+        self.LOG_REPEAT_SECONDS = float(env.get("LOG_REPEAT_SECONDS", "10"))
         # 64 KiB: far above the 4,000-character text limit (16 KiB in UTF-8 at worst) and
         # small enough that a hostile client cannot make the server buffer megabytes.
         self.MAX_HTTP_BUFFER_SIZE = int(env.get("MAX_HTTP_BUFFER_SIZE", str(64 * 1024)))
