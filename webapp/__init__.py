@@ -16,7 +16,16 @@ from webapp.cli import chat_cli
 from webapp.config import Config
 from webapp.errors import register_http_handlers
 from webapp.eventcontext import App, SessionInterface
-from webapp.extensions import csrf, db, login_manager, migrate, presence, ratelimits, socketio
+from webapp.extensions import (
+    csrf,
+    db,
+    login_manager,
+    migrate,
+    presence,
+    ratelimits,
+    release_session,
+    socketio,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +48,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         Path(app.instance_path).mkdir(exist_ok=True)
 
     db.init_app(app)
+    app.teardown_appcontext(release_session)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     presence.init_app(app)
     ratelimits.init_app(app)

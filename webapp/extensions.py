@@ -1,4 +1,5 @@
 """Extension objects, created unbound; ``create_app`` binds them to an app."""
+import logging
 import sqlite3
 
 from flask_login import LoginManager
@@ -45,6 +46,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 # expire_on_commit=False: a message is shaped into its payload right after its commit; expiring
 # would reload the row we just wrote (measured: ~35% of an ack's server time, bench "ack").
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+
+def release_session(_exc=None) -> None:
+    """End an event's (or request's) database session without letting its failure escape.
+
+    When the database drops while an event is in flight, the event's own work may be done (its
+    answer ready) and only the session's closing ROLLBACK fails on the dead connection. Raised
+    from the app context's teardown, that error would cost the client its ack; here it is logged
+    and the session forgotten, and Flask-SQLAlchemy's own teardown finds nothing left to close.
+    Registered after ``db.init_app``, so it runs first.
+    """
+    try:
+        db.session.remove()
+    except Exception:  # the connection is gone; the pool replaces it
+        logging.getLogger(__name__).warning("closing a database session failed", exc_info=True)
+        db.session.registry.clear()
 # Batch mode lets SQLite (no ALTER COLUMN) run the same migrations as PostgreSQL.
 migrate = Migrate(render_as_batch=True)
 socketio = SocketIO()
