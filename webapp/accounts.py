@@ -5,12 +5,14 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.chat import validation as v
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
 from webapp.models import ApiToken, User, utcnow
+from webapp.offload import run_blocking
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "pt_"  # makes a leaked token easy to recognise (secret scanners, logs)
@@ -30,30 +32,45 @@ def get_user(name: str) -> User:
 
 
 def create_user(name: str, password: str, *, admin: bool = False) -> User:
-    """Register an account; Werkzeug's default KDF (scrypt) hashes the password."""
+    """Register an account; Werkzeug's default KDF (scrypt) hashes the password, off the loop."""
     name = v.nickname(name)
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise AppError(f"A password has at least {MIN_PASSWORD} characters.", code="weak_password")
     if find_user(name) is not None:
-        raise AppError(f"The name '{name}' is taken.", code="name_taken", status=409)
-    user = User(
-        name=name, name_key=name.casefold(), password_hash=generate_password_hash(password),
-        is_admin=admin,
-    )
+        raise _name_taken(name)
+    _end_read()
+    password_hash = run_blocking(generate_password_hash, password)
+    user = User(name=name, name_key=name.casefold(), password_hash=password_hash, is_admin=admin)
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # registered by someone else while we hashed
+        db.session.rollback()
+        raise _name_taken(name) from None
     return user
 
 
 def authenticate(name: str, password: str) -> User | None:
     """The user with this name and password, or None; banned users are refused."""
     user = find_user(name) if isinstance(name, str) else None
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+    # An unknown name costs the same hash as a wrong password, so timing does not tell.
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    _end_read()
+    if not run_blocking(check_password_hash, stored, password or ""):
         return None
-    if not check_password_hash(user.password_hash, password or "") or user.banned_at:
+    if user is None or user.banned_at:
         return None
     return user
+
+
+def _name_taken(name: str) -> AppError:
+    return AppError(f"The name '{name}' is taken.", code="name_taken", status=409)
+
+
+def _end_read() -> None:
+    """End the read transaction before a hash: a login waiting its turn for a hashing thread
+    must not hold one of the pool's few database connections that chat events need."""
+    db.session.commit()  # nothing is pending; expire_on_commit=False keeps the user loaded
 
 
 def set_admin(name: str, admin: bool = True) -> User:

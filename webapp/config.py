@@ -76,7 +76,11 @@ class Config:
         self.RATE_LIMIT_MESSAGE = env.get("RATE_LIMIT_MESSAGE", "30 per 10 seconds")
         self.RATE_LIMIT_TYPING = env.get("RATE_LIMIT_TYPING", "20 per 10 seconds")
         self.RATE_LIMIT_JOIN = env.get("RATE_LIMIT_JOIN", "30 per minute")
+        # Logins per address and per account name; registrations per address. Neither is
+        # multiplied by the address factor: guessing passwords and minting accounts are what
+        # these limits are for, and real people log in and register rarely.
         self.RATE_LIMIT_LOGIN = env.get("RATE_LIMIT_LOGIN", "10 per minute")
+        self.RATE_LIMIT_REGISTER = env.get("RATE_LIMIT_REGISTER", "10 per hour")
         self.RATE_LIMIT_ADDRESS_FACTOR = int(env.get("RATE_LIMIT_ADDRESS_FACTOR", "10"))
         # Refusals a connection may collect before it is closed as a flood.
         self.RATE_LIMIT_FLOOD = env.get("RATE_LIMIT_FLOOD", "50 per minute")
@@ -84,6 +88,9 @@ class Config:
         # Within this many seconds a record of the same kind is counted, not logged again: one
         # line per kind of failure per interval, with the count (webapp/logs.py); 0 logs them all.
         self.LOG_REPEAT_SECONDS = float(env.get("LOG_REPEAT_SECONDS", "10"))
+        # Native threads per process for CPU-heavy calls (password hashes, ~100-150 ms and 32 MiB
+        # each) kept off the event loop; more wait their turn (webapp/offload.py).
+        self.OFFLOAD_THREADS = int(env.get("OFFLOAD_THREADS", "2"))
         # 64 KiB: far above the 4,000-character text limit (16 KiB in UTF-8 at worst) and
         # small enough that a hostile client cannot make the server buffer megabytes.
         self.MAX_HTTP_BUFFER_SIZE = int(env.get("MAX_HTTP_BUFFER_SIZE", str(64 * 1024)))

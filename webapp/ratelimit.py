@@ -1,4 +1,4 @@
-"""Rate limits on socket events, per identity, kept where every process sees them.
+"""Rate limits on socket events, logins and registrations, kept where every process sees them.
 
 Built on ``limits`` (the library under Flask-Limiter) so the counters live in Redis when
 ``REDIS_URL`` is set and in memory otherwise; limits therefore hold across reconnects and, with
@@ -15,7 +15,10 @@ from limits.strategies import FixedWindowRateLimiter
 
 from webapp.redisguard import Breaker, client_options
 
-ACTIONS = ("message", "typing", "join", "login")
+ACTIONS = ("message", "typing", "join", "login", "register")
+# Limits an address gets as stated rather than multiplied: they are about guessing passwords and
+# minting accounts, which sharing an address does not make more legitimate.
+PER_ADDRESS_AS_STATED = ("login", "register")
 
 
 class RateLimits:
@@ -38,7 +41,8 @@ class RateLimits:
         # Many people can share one address (NAT, an office), so an address gets a multiple.
         factor = app.config["RATE_LIMIT_ADDRESS_FACTOR"]
         self._address_limits = {
-            action: type(item)(item.amount * factor, item.multiples)
+            action: item if action in PER_ADDRESS_AS_STATED
+            else type(item)(item.amount * factor, item.multiples)
             for action, item in self._limits.items()
         }
         app.extensions["parley.ratelimits"] = self

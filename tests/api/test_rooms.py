@@ -82,7 +82,8 @@ def test_private_rooms_are_closed_to_non_members_over_rest(app, client, token):
     assert ok.status_code == 201
     for method in (client.get, client.post):
         response = method("/api/rooms/vault/messages", json={"text": "x"}, headers=bearer(token))
-        assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
+        # the same answer as for a room that does not exist: its existence does not leak
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
         assert "mine" not in response.text
     assert "vault" not in [r["name"] for r in client.get("/api/rooms").json["rooms"]]
 

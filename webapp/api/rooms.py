@@ -27,11 +27,17 @@ def _int_arg(name: str):
     return int(value) if value is not None and value.isdigit() and len(value) < 20 else value
 
 
+def _no_store(response):
+    """Messages may be a private room's: no browser or proxy cache keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/rooms/<room>/messages")
 def room_messages(room: str):
     member = _caller(allow_session=True)
     query = {"room": room, **{k: _int_arg(k) for k in ("before", "after", "limit") if k in request.args}}
-    return jsonify(messages=service.history(member, query))
+    return _no_store(jsonify(messages=service.history(member, query)))
 
 
 @bp.post("/rooms/<room>/messages")
@@ -43,4 +49,4 @@ def post_room_message(room: str):
     message, new = service.post_message(member, {**body, "room": room})
     if new:
         socketio.emit("message", message, to=room)
-    return jsonify(message=message), 201 if new else 200
+    return _no_store(jsonify(message=message)), 201 if new else 200

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from webapp.auth import views  # noqa: E402,F401  (routes attach to bp)
+from webapp.auth import views  # noqa: F401  (routes attach to bp)

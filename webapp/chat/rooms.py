@@ -40,10 +40,11 @@ def create_room(member: Member, data: Any) -> dict:
         raise InvalidPayload("'private' must be true or false.")
     if private:
         _account_only(member, "own private rooms")
+    # Before looking the name up: "room_exists" for a DM name would tell who talks to whom.
+    if service.DM_RE.fullmatch(name):
+        raise Forbidden("Names of the form dm-<id>-<id> belong to direct conversations.")
     if service.find_room(name) is not None:
         raise AppError(f"'{name}' exists already.", code="room_exists", status=409)
-    if service.DM_RE.fullmatch(name):
-        raise Forbidden("Names like 'dm-1-2' belong to direct conversations.")
     room = Room(name=name, kind="private" if private else "public", owner_id=member.user_id)
     db.session.add(room)
     try:
@@ -80,10 +81,17 @@ def open_dm(member: Member, data: Any) -> tuple[dict, User]:
 
 
 def _owned_room(member: Member, data: dict) -> Room:
+    """The named room if ``member`` owns it or is an admin.
+
+    Anyone else gets ``forbidden`` whether the room exists or not: ``not_found`` for a missing
+    name against ``forbidden`` for a private room would let outsiders probe for private rooms.
+    """
     room = service.find_room(v.room_name(data))
-    if room is None:
-        raise NotFound("No such room.")
-    if not (member.admin or (member.user_id is not None and room.owner_id == member.user_id)):
+    if member.admin:
+        if room is None:
+            raise NotFound("No such room.")
+        return room
+    if room is None or member.user_id is None or room.owner_id != member.user_id:
         raise Forbidden("Only the room's owner or an admin may do that.")
     return room
 

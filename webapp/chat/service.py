@@ -105,7 +105,7 @@ def ensure_room(name: str) -> Room:
     if room is not None:
         return room
     if DM_RE.fullmatch(name):
-        raise Forbidden("Names like 'dm-1-2' belong to direct conversations.")
+        raise private_room(name)  # as for a DM that exists: outsiders cannot tell the two apart
     room = Room(name=name, kind="public")
     db.session.add(room)
     try:
@@ -120,17 +120,24 @@ def find_room(name: str) -> Room | None:
     return db.session.scalar(select(Room).where(Room.name == name))
 
 
-def check_access(member: Member, room: Room) -> None:
+def may_enter(member: Member, room: Room) -> bool:
     """Anyone may enter a public room; private rooms and conversations need a membership row."""
     if room.kind == "public":
-        return
-    allowed = member.user_id is not None and db.session.get(
+        return True
+    return member.user_id is not None and db.session.get(
         RoomMember, (room.id, member.user_id)
     ) is not None
-    if not allowed:
-        # Same answer whether the room exists or not would be nicer, but names of public rooms
-        # are public anyway; what must not leak is the content, and nothing does.
-        raise Forbidden(f"'{room.name}' is private.")
+
+
+def check_access(member: Member, room: Room) -> None:
+    if not may_enter(member, room):
+        raise private_room(room.name)
+
+
+def private_room(name: str) -> Forbidden:
+    """Refusing a room one may not enter: the same answer for a DM name that exists and one that
+    does not, so outsiders cannot learn who talks to whom (docs/security.md, probing)."""
+    return Forbidden(f"'{name}' is private.")
 
 
 def limit(member: Member, action: str) -> None:
@@ -249,10 +256,11 @@ def _member_room(member: Member, data: dict) -> str:
     room = v.room_name(data)
     if member.sid is None:
         # A REST caller has no connection to join with: the room has to exist and admit them.
+        # A private room or DM they are not in is "not found" too: the answer must not tell
+        # whether it exists.
         found = find_room(room)
-        if found is None:
+        if found is None or not may_enter(member, found):
             raise NotFound(f"No room called '{room}'.")
-        check_access(member, found)
         return room
     if not presence.is_member(room, member.sid):
         raise NotInRoom(f"Join '{room}' first.")
