@@ -33,7 +33,7 @@ def get_user(name: str) -> User:
 
 def create_user(name: str, password: str, *, admin: bool = False) -> User:
     """Register an account; Werkzeug's default KDF (scrypt) hashes the password, off the loop."""
-    name = v.nickname(name)
+    name = v.person_name(name)
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise AppError(f"A password has at least {MIN_PASSWORD} characters.", code="weak_password")
     if find_user(name) is not None:

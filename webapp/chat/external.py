@@ -23,7 +23,8 @@ from webapp.chat.service import ensure_room, store_message
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AUTHOR = "parley"
+DEFAULT_AUTHOR = "parley"  # reserved: no person may take it (validation.RESERVED_NAMES)
+OPERATOR_PREFIX = "op/"  # before operator posts' client ids
 
 
 def post(room: str, text: str, author: str = DEFAULT_AUTHOR, client_id: str | None = None):
@@ -32,6 +33,10 @@ def post(room: str, text: str, author: str = DEFAULT_AUTHOR, client_id: str | No
     data = {"room": room, "text": text, "client_id": client_id}
     room, text, client_id = v.room_name(data), v.text(data), v.client_id(data)
     author = v.nickname(author)
+    if client_id is not None:
+        # Operators' own idempotency space: no chat client's id contains '/', so a user who
+        # takes the author's name cannot find (or pre-empt) an operator post by its client id.
+        client_id = f"{OPERATOR_PREFIX}{client_id}"
     ensure_room(room)
     return store_message(room, author, text, client_id, guest=False)
 

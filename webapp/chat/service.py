@@ -16,7 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from webapp import accounts
 from webapp.chat import validation as v
 from webapp.chat.groupcommit import GroupCommitter
-from webapp.errors import AppError, Flooding, Forbidden, NotFound, NotInRoom, RateLimited
+from webapp.errors import (
+    AppError,
+    Flooding,
+    Forbidden,
+    InvalidPayload,
+    NotFound,
+    NotInRoom,
+    RateLimited,
+)
 from webapp.extensions import db, presence, ratelimits
 from webapp.models import Message, Room, RoomMember, User
 
@@ -61,7 +69,7 @@ def connect(auth: Any, sid: str | None, *, user: User | None = None, address: st
         )
     if not current_app.config["GUESTS_ALLOWED"]:
         raise AppError("Guests are not allowed here: log in or use a token.", code="guests_disabled")
-    name = v.nickname(auth["name"])
+    name = v.person_name(auth["name"])
     if accounts.find_user(name) is not None:
         raise AppError(f"'{name}' belongs to a registered user.", code="name_registered")
     if not presence.claim_name(name, sid):
@@ -217,6 +225,11 @@ def store_message(
         )
         if message is None:  # pragma: no cover - the constraint only fires on that pair
             raise RuntimeError("a unique violation without the row that caused it")
+        if message.room_id != _room_id(room):
+            # Not a retry (a client retries in the room it sent to): the client_id was used for
+            # a message elsewhere, perhaps where the caller may not read. Tell nothing of it.
+            raise InvalidPayload("This client_id was already used for another message.",
+                                 code="invalid_client_id")
         return message.to_dict(room), False
     return message.to_dict(room), True
 

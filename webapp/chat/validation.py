@@ -27,6 +27,20 @@ def nickname(value: Any) -> str:
     return value
 
 
+# Names no person may take, as a guest or an account: operator posts appear under "parley" by
+# default (``flask chat post``), and nobody may pose as them.
+RESERVED_NAMES = frozenset({"parley"})
+
+
+def person_name(value: Any) -> str:
+    """A nickname a person may take: valid, and not reserved for the server's own posts."""
+    name = nickname(value)
+    if name.casefold() in RESERVED_NAMES:
+        raise InvalidPayload(f"'{name}' is reserved for the server's own posts.",
+                             code="name_reserved")
+    return name
+
+
 def room_name(data: dict) -> str:
     value = data.get("room")
     if not isinstance(value, str) or not ROOM_RE.fullmatch(value):
