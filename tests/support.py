@@ -40,6 +40,9 @@ class LiveServer:
             "SECRET_KEY": "live-test-secret",
             "ASYNC_MODE": "eventlet",
             "LOG_LEVEL": "WARNING",
+            # Tests share one server from one address: room creation is limited per address
+            # (tests/security/test_abuse.py sets the limits it tests).
+            "RATE_LIMIT_CREATE_ROOM": "100000 per hour",
             **env,
         }
         self.proc: subprocess.Popen | None = None

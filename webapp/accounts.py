@@ -1,8 +1,10 @@
-"""Accounts and API tokens: create, authenticate, promote, ban, issue and revoke tokens."""
+"""Accounts and API tokens: create, authenticate, log in, promote, ban, issue and revoke tokens."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import time
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from webapp.chat import validation as v
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
-from webapp.models import ApiToken, User, utcnow
+from webapp.models import ApiToken, User, new_session_secret, utcnow
 from webapp.offload import run_blocking
 
 MIN_PASSWORD = 10
@@ -34,8 +36,7 @@ def get_user(name: str) -> User:
 def create_user(name: str, password: str, *, admin: bool = False) -> User:
     """Register an account; Werkzeug's default KDF (scrypt) hashes the password, off the loop."""
     name = v.person_name(name)
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise AppError(f"A password has at least {MIN_PASSWORD} characters.", code="weak_password")
+    _check_strength(password)
     if find_user(name) is not None:
         raise _name_taken(name)
     _end_read()
@@ -63,6 +64,23 @@ def authenticate(name: str, password: str) -> User | None:
     return user
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password if ``current`` is right, and end every login of ``user`` (the caller
+    logs this browser in again). Both hashes run off the loop, outside any transaction."""
+    _check_strength(new)
+    _end_read()
+    if not run_blocking(check_password_hash, user.password_hash, current or ""):
+        raise AppError("The current password is wrong.", code="wrong_password", status=400)
+    user.password_hash = run_blocking(generate_password_hash, new)
+    user.session_secret = new_session_secret()
+    db.session.commit()
+
+
+def _check_strength(password: object) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise AppError(f"A password has at least {MIN_PASSWORD} characters.", code="weak_password")
+
+
 def _name_taken(name: str) -> AppError:
     return AppError(f"The name '{name}' is taken.", code="name_taken", status=409)
 
@@ -73,6 +91,50 @@ def _end_read() -> None:
     db.session.commit()  # nothing is pending; expire_on_commit=False keeps the user loaded
 
 
+# -- Logins ---------------------------------------------------------------------------------
+# Flask-Login keeps one string per login, in the session and in the remember-me cookie (both
+# signed with SECRET_KEY): "<user id>:<session secret>:<issued, unix seconds>:<nonce>". The
+# user's session secret ends every login at once when it changes; the issue time ends a login
+# server-side after its lifetime (however long the browser keeps the cookie); the nonce makes each
+# login's cookie its own, so one copied cookie is not every login's.
+
+
+def begin_login(user: User) -> User:
+    """Name a new login of ``user``: ``login_user(begin_login(user))``."""
+    if not user.session_secret:  # a row added by hand, without the model's default
+        end_sessions(user)
+    user.login_id = ":".join(
+        (str(user.id), user.session_secret, str(int(time.time())), secrets.token_urlsafe(6))
+    )
+    return user
+
+
+def resume_login(login_id: str, lifetime: float) -> User | None:
+    """The user a session or remember-me cookie names, if that login still stands: the user is
+    not banned, the secret is the current one, and it is at most ``lifetime`` seconds old."""
+    parts = login_id.split(":")
+    if len(parts) != 4:
+        return None  # also every login made before session secrets existed: a bare id
+    user_id, secret, issued, _nonce = parts
+    if not (user_id.isascii() and user_id.isdigit() and issued.isascii() and issued.isdigit()):
+        return None
+    if time.time() - int(issued) > lifetime:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.banned_at is not None or not user.session_secret:
+        return None
+    if not hmac.compare_digest(secret.encode(), user.session_secret.encode()):
+        return None
+    user.login_id = login_id
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every login of ``user``: all sessions and remember-me cookies, on every device."""
+    user.session_secret = new_session_secret()
+    db.session.commit()
+
+
 def set_admin(name: str, admin: bool = True) -> User:
     user = get_user(name)
     user.is_admin = admin
@@ -81,8 +143,11 @@ def set_admin(name: str, admin: bool = True) -> User:
 
 
 def ban(name: str) -> User:
+    """Deactivate an account: its logins end and its tokens stop working (the caller closes
+    its live connections)."""
     user = get_user(name)
     user.banned_at = user.banned_at or utcnow()
+    user.session_secret = new_session_secret()
     db.session.commit()
     return user
 

@@ -66,6 +66,12 @@ class Config:
         self.PORT = int(env.get("PORT", "5000"))
         # Simultaneous connections one process accepts (eventlet's default of 1024 is too few).
         self.MAX_CONNECTIONS = int(env.get("MAX_CONNECTIONS", "20000"))
+        # Simultaneous connections from one address (Socket.IO over either transport and /ws;
+        # across processes with Redis); each guest connection holds one nickname, so this also
+        # bounds the names one address reserves. An office behind one NAT address, 60 people
+        # with a phone and two tabs each, stays under 200; a script opening thousands does not.
+        # 0 turns the bound off.
+        self.MAX_CONNECTIONS_PER_ADDRESS = int(env.get("MAX_CONNECTIONS_PER_ADDRESS", "200"))
         # Bytes the server keeps waiting for one client that does not read them (Socket.IO over
         # WebSocket or long-polling, and /ws); past it the connection is cut off and the client
         # reconnects and catches up. Room for the largest answer: a full page of history.
@@ -76,6 +82,20 @@ class Config:
         self.RATE_LIMIT_MESSAGE = env.get("RATE_LIMIT_MESSAGE", "30 per 10 seconds")
         self.RATE_LIMIT_TYPING = env.get("RATE_LIMIT_TYPING", "20 per 10 seconds")
         self.RATE_LIMIT_JOIN = env.get("RATE_LIMIT_JOIN", "30 per minute")
+        # Rooms a user creates (create_room, and joins of a name that did not exist), counted
+        # per address for accounts too. A person sets up a few rooms on their first day; ten in
+        # an hour is already a spree, and an address (x RATE_LIMIT_ADDRESS_FACTOR) gets 100.
+        self.RATE_LIMIT_CREATE_ROOM = env.get("RATE_LIMIT_CREATE_ROOM", "10 per hour")
+        # DMs opened and invitations sent per user: each one notifies its target (``invited``),
+        # so this is how often one person can notify others. A person opens a DM or invites
+        # someone now and then; an owner inviting a team of 30 one by one still fits.
+        self.RATE_LIMIT_INVITE = env.get("RATE_LIMIT_INVITE", "30 per 10 minutes")
+        # History pages per user (Socket.IO, /ws and REST). A reconnect catches up each joined
+        # room (one page usually, 100 messages each) and the page re-reads every room every
+        # 30 s; 60 covers two full pages for each of the 30 rooms RATE_LIMIT_JOIN lets a user
+        # re-enter in a minute, while a script reading the archive in a loop is slowed to
+        # 6 pages a second.
+        self.RATE_LIMIT_HISTORY = env.get("RATE_LIMIT_HISTORY", "60 per 10 seconds")
         # Logins per address and per account name; registrations per address. Neither is
         # multiplied by the address factor: guessing passwords and minting accounts are what
         # these limits are for, and real people log in and register rarely.

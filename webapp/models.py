@@ -1,11 +1,21 @@
 """SQLAlchemy models: rooms and the messages posted to them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import secrets
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    true, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,14 +26,19 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
+
+
+def new_session_secret() -> str:
+    """A user's session secret: 128 random bits (see ``User.session_secret``)."""
+    return secrets.token_urlsafe(16)
 
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``; SQLite hands datetimes back naive, so assume UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class User(UserMixin, db.Model):
@@ -39,10 +54,28 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     banned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Every login (session and remember-me cookie) carries this; a new one ends all of them at
+    # once: log out, a password change, deactivation (webapp/accounts.py, "Logins"). Random
+    # rather than a counter, so a leaked SECRET_KEY alone cannot forge a login. The empty server
+    # default only exists for rows added by hand; such a row gets a secret at its first login.
+    session_secret: Mapped[str] = mapped_column(
+        String(32), default=new_session_secret, server_default=""
+    )
+
+    # Flask-Login's name for the login being made or served (``accounts.begin_login``,
+    # ``accounts.resume_login``); never stored.
+    login_id = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a banned user's session stops working
         return self.banned_at is None
+
+    def get_id(self) -> str:
+        """What Flask-Login puts in the session and the remember-me cookie: this login's name.
+
+        Without ``accounts.begin_login`` first it is the bare id, which the user loader refuses.
+        """
+        return self.login_id or str(self.id)
 
 
 class ApiToken(db.Model):

@@ -1,4 +1,4 @@
-"""Rate limits on socket events, logins and registrations, kept where every process sees them.
+"""Rate limits on chat operations, logins and registrations, kept where every process sees them.
 
 Built on ``limits`` (the library under Flask-Limiter) so the counters live in Redis when
 ``REDIS_URL`` is set and in memory otherwise; limits therefore hold across reconnects and, with
@@ -15,7 +15,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from webapp.redisguard import Breaker, client_options
 
-ACTIONS = ("message", "typing", "join", "login", "register")
+ACTIONS = ("message", "typing", "join", "create_room", "invite", "history", "login", "register")
 # Limits an address gets as stated rather than multiplied: they are about guessing passwords and
 # minting accounts, which sharing an address does not make more legitimate.
 PER_ADDRESS_AS_STATED = ("login", "register")

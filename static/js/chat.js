@@ -11,6 +11,8 @@ import { roomEvents } from "./room-events.js";
 import { OTHERS_EXPIRE_MS, TypingNotifier } from "./typing.js";
 
 const DEFAULT_ROOM = "general";
+const ROOMS_PAGE = 200; // the server's largest page of the room directory
+const ROOMS_PAGES = 10; // 2,000 rooms is more than a sidebar can show; the rest stay joinable by name
 // Failures that resolve themselves once the connection is back.
 const TRANSIENT = new Set(["offline", "timeout"]);
 
@@ -105,10 +107,18 @@ export class Chat {
     this.outbox.pump();
   }
 
+  /** The room directory, a page at a time (the server answers at most ROOMS_PAGE per request). */
   async refreshRooms() {
-    const ack = await this.request("rooms");
-    if (!ack.ok) return view.toast(`Could not list rooms: ${ack.error.message}`);
-    this.store.directory = ack.rooms;
+    const rooms = [];
+    let after = null;
+    for (let page = 0; page < ROOMS_PAGES; page += 1) {
+      const ack = await this.request("rooms", after ? { limit: ROOMS_PAGE, after } : { limit: ROOMS_PAGE });
+      if (!ack.ok) return view.toast(`Could not list rooms: ${ack.error.message}`);
+      rooms.push(...ack.rooms);
+      after = ack.next;
+      if (!after) break;
+    }
+    this.store.directory = rooms;
     view.renderRoomList(this.store);
   }
 

@@ -32,6 +32,9 @@ def test_documented_answers_match_real_ones(client):
     paths = spec()["paths"]
     assert "200" in paths["/api/rooms"]["get"]["responses"]
     assert client.get("/api/rooms").status_code == 200
+    assert "400" in paths["/api/rooms"]["get"]["responses"]
+    assert client.get("/api/rooms?limit=0").status_code == 400
+    assert {p["name"] for p in paths["/api/rooms"]["get"]["parameters"]} == {"limit", "after"}
     post = paths["/api/rooms/{room}/messages"]["post"]["responses"]
     assert client.post("/api/rooms/general/messages", json={"text": "x"}).status_code == 401
     assert {"201", "200", "400", "401", "403", "404", "429"} <= set(post)

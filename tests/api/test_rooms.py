@@ -2,6 +2,7 @@
 import pytest
 
 from webapp import accounts
+from webapp.chat import service
 from webapp.extensions import socketio
 
 
@@ -98,3 +99,26 @@ def test_over_the_limit_answers_429_with_retry_after(client, token):
     assert limited.status_code == 429 and limited.json["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 10
     assert 0 < limited.json["error"]["retry_after"] <= 10
+
+
+def test_rooms_come_a_page_at_a_time(app, client):
+    with app.app_context():
+        for name in ("alpha", "beta", "gamma"):
+            service.ensure_room(name)
+    first = client.get("/api/rooms?limit=2").json
+    assert [r["name"] for r in first["rooms"]] == ["alpha", "beta"] and first["next"] == "beta"
+    rest = client.get(f"/api/rooms?limit=2&after={first['next']}").json
+    assert [r["name"] for r in rest["rooms"]] == ["gamma", "general"] and rest["next"] is None
+    assert len(client.get("/api/rooms").json["rooms"]) == 4  # no arguments: up to 100
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=abc", "after=Bad%20Name"])
+def test_bad_room_pages_answer_400(client, query):
+    response = client.get(f"/api/rooms?{query}")
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_payload"
+
+
+def test_history_reads_are_limited_too(client, token):
+    statuses = [client.get("/api/rooms/general/messages", headers=bearer(token)).status_code
+                for _ in range(61)]  # the default limit is 60 per 10 seconds
+    assert statuses == [200] * 60 + [429]

@@ -107,3 +107,37 @@ def test_cli_creates_users_admins_and_tokens(app):
         assert accounts.find_user("root").is_admin
     assert socketio.test_client(app, auth={"token": token}).is_connected()
     assert runner.invoke(args=["tokens", "create", "nobody", "x"]).exit_code != 0
+
+
+def test_cli_deactivation_ends_the_login_and_closes_connections(app, client, auth):
+    auth.register()
+    sock = socketio.test_client(app, flask_test_client=client)
+    assert sock.is_connected()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "deactivate", "alice"])
+    assert result.exit_code == 0, result.output
+    assert not sock.is_connected()  # no Redis here: the order is carried out in this process
+    assert client.get("/auth/settings").status_code == 302
+    assert not socketio.test_client(app, flask_test_client=client).is_connected()
+    assert runner.invoke(args=["users", "deactivate", "nobody"]).exit_code != 0
+
+
+def test_a_login_stands_only_with_the_current_secret_and_within_its_lifetime(app):
+    with app.app_context():
+        user = accounts.create_user("ada", "a long password here")
+        login_id = accounts.begin_login(user).login_id
+        user_id, secret, issued, nonce = login_id.split(":")
+        year = 365 * 24 * 3600
+        assert accounts.resume_login(login_id, year) is user
+        assert accounts.begin_login(user).login_id != login_id  # every login is its own
+        for stale in (
+            f"{user_id}:{secret}:{int(issued) - year - 60}:{nonce}",  # older than its lifetime
+            f"{user_id}:{secret[:-1]}x:{issued}:{nonce}",  # another secret
+            user_id,  # a session from before session secrets
+            f"{user_id}:{secret}:{issued}",
+            f"{user_id}:{secret}:{issued}:{nonce}:extra",
+            f"²:{secret}:{issued}:{nonce}",
+        ):
+            assert accounts.resume_login(stale, year) is None, stale
+        accounts.end_sessions(user)
+        assert accounts.resume_login(login_id, year) is None

@@ -6,18 +6,12 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.chat import service
 from webapp.extensions import db, presence
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
 
-from webapp.api import rooms as _rooms  # noqa: E402,F401  (routes attach to bp)
-
-
-@bp.get("/rooms")
-def rooms():
-    return jsonify(rooms=service.list_rooms())
+from webapp.api import rooms as _rooms  # noqa: F401  (routes attach to bp)
 
 
 @bp.get("/healthz")

@@ -33,6 +33,13 @@ def _no_store(response):
     return response
 
 
+@bp.get("/rooms")
+def rooms():
+    """Public rooms by name, a page at a time: ``?limit=`` (1-200) and ``?after=`` (``next``)."""
+    query = {"limit": _int_arg("limit"), "after": request.args.get("after")}
+    return jsonify(service.room_page(None, query))
+
+
 @bp.get("/rooms/<room>/messages")
 def room_messages(room: str):
     member = _caller(allow_session=True)

@@ -35,6 +35,28 @@ def promote(name: str):
     click.echo(f"{name} is now an admin")
 
 
+@users.command("deactivate")
+@click.argument("name")
+def deactivate(name: str):
+    """Ban NAME: every login and API token of theirs ends, their connections close."""
+    from flask import current_app
+
+    from webapp.chat.events import close_connections
+
+    try:
+        user = accounts.ban(name)
+    except AppError as exc:
+        _fail(exc)
+    # The order reaches running servers through Redis; without it, only this process (which
+    # has no connections), so open ones last until they drop (an admin's "ban" in chat closes
+    # them at once). Their logins and tokens are refused either way.
+    close_connections(f"user:{user.id}")
+    reached = "closed on every process" if current_app.config["REDIS_URL"] else (
+        "not reached without REDIS_URL: open ones stay until they reconnect"
+    )
+    click.echo(f"{user.name} is deactivated; logins and tokens ended; connections {reached}")
+
+
 @tokens.command("create")
 @click.argument("user")
 @click.argument("name")

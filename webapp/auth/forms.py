@@ -27,6 +27,18 @@ class RegisterForm(FlaskForm):
     confirm = PasswordField("Repeat password", validators=[EqualTo("password", "Passwords differ.")])
 
 
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired(), Length(max=256)]
+    )
+    new_password = PasswordField(
+        "New password", validators=[InputRequired(), Length(min=MIN_PASSWORD, max=256)]
+    )
+    confirm_password = PasswordField(
+        "Repeat new password", validators=[EqualTo("new_password", "Passwords differ.")]
+    )
+
+
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[InputRequired(), Length(min=1, max=64)])
 

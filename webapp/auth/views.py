@@ -1,20 +1,39 @@
-"""Register, log in, log out; create, list and revoke API tokens."""
-from flask import flash, make_response, redirect, render_template, request, url_for
+"""Register, log in, log out, change the password; create, list and revoke API tokens."""
+from datetime import timedelta
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
 from webapp import accounts
 from webapp.auth import bp
-from webapp.auth.forms import EmptyForm, LoginForm, RegisterForm, TokenForm
+from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    from webapp.extensions import db
-    from webapp.models import User
+def load_user(login_id: str):
+    """Called wherever the login cookie names a user (page, REST, Socket.IO and /ws connect):
+    refuses logins ended by a log out, a password change or deactivation, and old ones."""
+    return accounts.resume_login(login_id, _login_lifetime().total_seconds())
 
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+def _login_lifetime() -> timedelta:
+    """How long a login stands: as long as the browser is told to keep the remember-me cookie."""
+    duration = current_app.config.get("REMEMBER_COOKIE_DURATION", COOKIE_DURATION)
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+
+
+def _log_in(user, remember: bool = False) -> None:
+    login_user(accounts.begin_login(user), remember=remember)
+
+
+def _close_logins(user) -> None:
+    """Close the user's live connections made with a login cookie, on every process."""
+    from webapp.chat.events import disconnect_logins
+
+    disconnect_logins(user.id)
 
 
 @bp.after_request
@@ -25,12 +44,14 @@ def _no_store(response):
     return response
 
 
-def _throttled(form, field, action: str, *keys: str, message: str):
-    """The form again with ``message`` and 429 if ``keys`` are over the ``action`` limit."""
+def _throttled(form, field, action: str, *keys: str, message: str, page=None):
+    """The form again with ``message`` and 429 if ``keys`` are over the ``action`` limit;
+    ``page()`` renders it when it is not ``auth/<action>.html``."""
     if ratelimits.hit(action, *keys):
         return None
     field.errors.append(message)
-    response = make_response(render_template(f"auth/{action}.html", form=form), 429)
+    body = page() if page else render_template(f"auth/{action}.html", form=form)
+    response = make_response(body, 429)
     response.headers["Retry-After"] = str(max(1, round(ratelimits.retry_after(action, *keys))))
     return response
 
@@ -51,7 +72,7 @@ def register():
         except AppError as exc:
             form.name.errors.append(exc.message)
         else:
-            login_user(user)
+            _log_in(user)
             return redirect(url_for("main.index"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
 
@@ -72,7 +93,7 @@ def login():
             return refused
         user = accounts.authenticate(name, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _log_in(user, remember=form.remember.data)
             return redirect(url_for("main.index"))
         form.password.errors.append("Wrong name or password.")
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
@@ -80,7 +101,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Log out everywhere: every session and remember-me cookie of the user ends (copies too),
+    and their live connections made with one close. API tokens stay (revoke them apart)."""
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            user = current_user._get_current_object()
+            accounts.end_sessions(user)
+            _close_logins(user)
         logout_user()
     return redirect(url_for("main.index"))
 
@@ -93,10 +120,45 @@ def settings():
     if form.validate_on_submit():
         token, created = accounts.create_token(current_user, form.name.data)
         flash(f"Token '{token.name}' created. Copy it now: it is shown only once.")
-    tokens = accounts.list_tokens(current_user)
+    return _settings_page(form=form, created=created)
+
+
+def _settings_page(**forms_and_token) -> str:
+    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None}
     return render_template(
-        "auth/settings.html", form=form, tokens=tokens, created=created, revoke_form=EmptyForm()
+        "auth/settings.html", **{**context, **forms_and_token},
+        tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
     )
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    """A new password ends every other login and its connections; this browser stays in."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        # The login limits and counters: this form checks a password too, so it must not give
+        # a stolen session a second budget of guesses.
+        refused = _throttled(
+            form, form.current_password, "login", f"addr:{request.remote_addr}",
+            f"name:{user.name_key}", message="Too many attempts; wait a minute and try again.",
+            page=lambda: _settings_page(password_form=form),
+        )
+        if refused:
+            return refused
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+        try:
+            accounts.change_password(user, form.current_password.data, form.new_password.data)
+        except AppError as exc:
+            field = form.current_password if exc.code == "wrong_password" else form.new_password
+            field.errors.append(exc.message)
+        else:
+            _close_logins(user)
+            _log_in(user, remember=remembered)  # a new login under the new secret
+            flash("Password changed. Every other session has ended; open chats reconnect with this one.")
+            return redirect(url_for("auth.settings"))
+    return _settings_page(password_form=form), 400
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

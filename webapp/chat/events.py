@@ -36,6 +36,8 @@ def identity_rooms(member: service.Member) -> list[str]:
     rooms = [member.key]
     if member.token_id:
         rooms.append(f"token:{member.token_id}")
+    elif member.user_id:  # identified by the login cookie: logging out closes these, not bots'
+        rooms.append(f"login:{member.user_id}")
     return rooms
 
 
@@ -46,6 +48,11 @@ def close_connections(room: str) -> None:
 
 def disconnect_token(token_id: int) -> None:
     close_connections(f"token:{token_id}")
+
+
+def disconnect_logins(user_id: int) -> None:
+    """Close a user's connections made with a login (session) cookie; API tokens' stay."""
+    close_connections(f"login:{user_id}")
 
 
 @socketio.on("connect")
@@ -72,7 +79,7 @@ def on_disconnect(reason=None):
 
 @client_event("rooms")
 def on_rooms(data):
-    return {"ok": True, "rooms": service.list_rooms(_member())}
+    return {"ok": True, **service.room_page(_member(), data)}
 
 
 @client_event("join")

@@ -33,6 +33,7 @@ def _target(data: dict) -> User:
 
 def create_room(member: Member, data: Any) -> dict:
     """Create a room; ``private: true`` makes it invitation-only with ``member`` as owner."""
+    service.limit(member, "create_room", by_address=True)
     data = v.payload(data)
     name = v.room_name(data)
     private = data.get("private", False)
@@ -61,6 +62,7 @@ def create_room(member: Member, data: Any) -> dict:
 def open_dm(member: Member, data: Any) -> tuple[dict, User]:
     """The direct conversation between ``member`` and ``data["user"]``, created on first use."""
     _account_only(member, "send direct messages")
+    service.limit(member, "invite")  # each opening notifies the other person
     other = _target(v.payload(data))
     if other.id == member.user_id:
         raise InvalidPayload("A direct conversation needs someone else.")
@@ -98,6 +100,7 @@ def _owned_room(member: Member, data: dict) -> Room:
 
 def invite(member: Member, data: Any) -> tuple[dict, User]:
     """Let ``data["user"]`` into a private room (the owner or an admin decides)."""
+    service.limit(member, "invite")  # each invitation notifies the invitee
     data = v.payload(data)
     room = _owned_room(member, data)
     if room.kind != "private":

@@ -31,6 +31,7 @@ from webapp.models import Message, Room, RoomMember, User
 DEFAULT_ROOM = "general"
 DM_RE = re.compile(r"dm-\d+-\d+")  # direct conversations: dm-<lower user id>-<higher user id>
 HISTORY_LIMIT = 50
+ROOMS_PAGE, ROOMS_PAGE_MAX = 100, 200  # rooms per `rooms` answer: by default, and at most
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Member:
     user_id: int | None = None
     admin: bool = False
     token_id: int | None = None
-    address: str | None = None  # guests are rate-limited by address as well as by name
+    address: str | None = None  # the peer's: connections and some rate limits count per address
 
     @property
     def key(self) -> str:
@@ -53,7 +54,33 @@ class Member:
 
 # -- connections -------------------------------------------------------------------------------
 def connect(auth: Any, sid: str | None, *, user: User | None = None, address: str | None = None) -> Member:
-    """Identify a new connection: a logged-in session, else an API token, else a guest name."""
+    """Identify a new connection: a logged-in session, else an API token, else a guest name.
+
+    A connection (``sid``; REST requests have none) also takes a place among its address's
+    connections and, for a guest, its nickname; ``disconnect`` gives both back.
+    """
+    member = _identify(auth, sid, user, address)
+    if sid is None:
+        return member
+    bound = current_app.config["MAX_CONNECTIONS_PER_ADDRESS"]  # 0: none
+    if bound and address and not presence.hold_connection(address, sid, bound):
+        raise AppError(
+            f"Too many connections from your address (at most {bound}); close some and try "
+            "again.", code="too_many_connections", status=429, limit=bound,
+        )
+    if member.guest:
+        try:
+            claimed = presence.claim_name(member.name, sid)
+        except Exception:
+            presence.release_connection(sid)
+            raise
+        if not claimed:
+            presence.release_connection(sid)
+            raise AppError(f"The name '{member.name}' is already online.", code="name_taken")
+    return member
+
+
+def _identify(auth: Any, sid: str | None, user: User | None, address: str | None) -> Member:
     if user is not None:
         return _account_member(user, sid, address)
     auth = auth if isinstance(auth, dict) else {}
@@ -72,8 +99,6 @@ def connect(auth: Any, sid: str | None, *, user: User | None = None, address: st
     name = v.person_name(auth["name"])
     if accounts.find_user(name) is not None:
         raise AppError(f"'{name}' belongs to a registered user.", code="name_registered")
-    if not presence.claim_name(name, sid):
-        raise AppError(f"The name '{name}' is already online.", code="name_taken")
     return Member(sid=sid, name=name, address=address)
 
 
@@ -92,18 +117,38 @@ def disconnect(member: Member) -> list[str]:
         presence.remove(room, member.name, member.sid)
     if member.guest:
         presence.release_name(member.name, member.sid)
+    presence.release_connection(member.sid)
     return left
 
 
 # -- rooms -------------------------------------------------------------------------------------
-def list_rooms(member: Member | None = None) -> list[dict]:
-    """Public rooms, and the private rooms and conversations ``member`` belongs to."""
+def room_page(member: Member | None, data: Any) -> dict:
+    """One page of ``list_rooms`` as the ``rooms`` operation answers it: ``data`` may give
+    ``limit`` and ``after`` (the previous page's ``next``); ``next`` is None on the last page."""
+    data = {} if data is None else v.payload(data)
+    size = v.optional_int(data, "limit", 1, ROOMS_PAGE_MAX, default=ROOMS_PAGE)
+    after = data.get("after")
+    if after is not None and not (isinstance(after, str) and v.ROOM_RE.fullmatch(after)):
+        raise InvalidPayload("'after' must be a room name: the 'next' of the previous page.")
+    rooms = list_rooms(member, limit=size + 1, after=after)  # one more: is there a next page?
+    more = len(rooms) > size
+    return {"rooms": rooms[:size], "next": rooms[size - 1]["name"] if more else None}
+
+
+def list_rooms(
+    member: Member | None = None, *, limit: int = ROOMS_PAGE, after: str | None = None
+) -> list[dict]:
+    """Public rooms, and the private rooms and conversations ``member`` belongs to: the first
+    ``limit`` by name, after the name ``after``."""
     ensure_room(DEFAULT_ROOM)
     visible = Room.kind == "public"
     if member is not None and member.user_id:
         mine = select(RoomMember.room_id).where(RoomMember.user_id == member.user_id)
         visible = or_(visible, Room.id.in_(mine))
-    rooms = db.session.scalars(select(Room).where(visible).order_by(Room.name))
+    query = select(Room).where(visible)
+    if after is not None:
+        query = query.where(Room.name > after)
+    rooms = db.session.scalars(query.order_by(Room.name).limit(limit))
     return [room.to_dict() for room in rooms]
 
 
@@ -148,10 +193,14 @@ def private_room(name: str) -> Forbidden:
     return Forbidden(f"'{name}' is private.")
 
 
-def limit(member: Member, action: str) -> None:
-    """Count one ``action``; refuse it over the limit, and call a long run of refusals a flood."""
+def limit(member: Member, action: str, *, by_address: bool = False) -> None:
+    """Count one ``action``; refuse it over the limit, and call a long run of refusals a flood.
+
+    Guests are counted by address too (a guest can change names, not addresses); with
+    ``by_address``, accounts as well (what accounts from one address make together).
+    """
     keys = [member.key]
-    if member.guest and member.address:  # a guest can change names, not addresses
+    if (member.guest or by_address) and member.address:
         keys.append(f"addr:{member.address}")
     if ratelimits.hit(action, *keys):
         return
@@ -170,7 +219,10 @@ def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, 
     """
     limit(member, "join")
     name = v.room_name(v.payload(data))
-    room = ensure_room(name)
+    room = find_room(name)
+    if room is None and not DM_RE.fullmatch(name):  # a new public room: a creation to count
+        limit(member, "create_room", by_address=True)
+    room = room or ensure_room(name)
     check_access(member, room)
     _rooms()[name] = (room.id, room.kind)
     subscribe(name)
@@ -242,12 +294,13 @@ def typing(member: Member, data: Any) -> dict:
 
 
 def history(member: Member, data: Any) -> list[dict]:
+    limit(member, "history")
     data = v.payload(data)
     room = _member_room(member, data)
     before = v.optional_int(data, "before", 1, v.MAX_ID)
     after = v.optional_int(data, "after", 0, v.MAX_ID)
-    limit = v.optional_int(data, "limit", 1, 100, default=HISTORY_LIMIT)
-    return _history(_room_id(room), room, before=before, after=after, limit=limit)
+    count = v.optional_int(data, "limit", 1, 100, default=HISTORY_LIMIT)
+    return _history(_room_id(room), room, before=before, after=after, limit=count)
 
 
 def _history(room_id: int, room: str, *, before: int | None, after: int | None, limit: int) -> list:

@@ -170,7 +170,7 @@ class Connection:
         raise InvalidPayload(f"Already authenticated as '{self.member.name}'.")
 
     def _on_rooms(self, data: dict) -> dict:
-        return {"ok": True, "rooms": service.list_rooms(self.member)}
+        return {"ok": True, **service.room_page(self.member, data)}
 
     def _on_join(self, data: dict) -> dict:
         # Subscribed before the history is read, as on the Socket.IO side.

@@ -28,7 +28,8 @@ class Unavailable(AppError):
 
 
 class Presence:
-    """Name reservations and room membership, keyed by connection id (the Socket.IO sid)."""
+    """Name reservations, room membership and connections per address, keyed by connection id
+    (the Socket.IO sid)."""
 
     def __init__(self) -> None:
         self._local = LocalPresence()
@@ -70,6 +71,34 @@ class Presence:
     def release_name(self, name: str, sid: str) -> None:
         if self._local.release_name(name, sid) and self._shared is not None:
             self._guard(self._shared.release_name, name.casefold(), sid)
+
+    # -- connections per address ---------------------------------------------------------------
+    def hold_connection(self, address: str, sid: str, limit: int) -> bool:
+        """Count ``sid`` among ``address``'s connections; False if it has ``limit`` already.
+
+        With Redis the count covers every live process; while Redis is down, this process's own.
+        """
+        if not self._local.hold_address(address, sid, limit):
+            return False
+        if self._shared is None:
+            return True
+        held = self._breaker.call(self._shared.hold_address, address, limit)
+        if held is None:  # Redis is down: this process counts alone; the heartbeat republishes
+            self._shared.dirty = True
+            return True
+        if not held:
+            self._local.release_address(sid)
+        return held
+
+    def release_connection(self, sid: str) -> None:
+        """Stop counting ``sid`` against its address (harmless if it was never counted)."""
+        address = self._local.release_address(sid)
+        if address is not None and self._shared is not None:
+            self._guard(self._shared.release_address, address)
+
+    def connections_from(self, address: str) -> int:
+        """This process's connections from ``address``."""
+        return self._local.addresses().get(address, 0)
 
     # -- rooms ---------------------------------------------------------------------------------
     def add(self, room: str, user: str, sid: str) -> bool:

@@ -1,4 +1,5 @@
-"""This process's own connections: name reservations and room membership, keyed by Socket.IO sid.
+"""This process's own connections: name reservations, room membership and connections per address,
+keyed by Socket.IO sid.
 
 Plain dicts guarded by a lock (cheap under eventlet, needed under the threading async mode). On
 its own it is the whole truth of a single-process server; with Redis it is the part of the truth
@@ -18,12 +19,47 @@ class LocalPresence:
         self._names: dict[str, str] = {}  # folded name -> sid holding it
         self._rooms: dict[str, dict[str, set[str]]] = defaultdict(dict)  # room -> user -> sids
         self._sid_rooms: dict[str, set[str]] = defaultdict(set)
+        self._addresses: dict[str, int] = {}  # address -> connections from it
+        self._sid_address: dict[str, str] = {}  # sid -> the address it is counted against
 
     def reset(self) -> None:
         with self._lock:
             self._names.clear()
             self._rooms.clear()
             self._sid_rooms.clear()
+            self._addresses.clear()
+            self._sid_address.clear()
+
+    # -- connections per address ---------------------------------------------------------------
+    def hold_address(self, address: str, sid: str, limit: int) -> bool:
+        """Count ``sid`` against ``address``; False if ``address`` already has ``limit``."""
+        with self._lock:
+            if sid in self._sid_address:
+                return True
+            count = self._addresses.get(address, 0)
+            if count >= limit:
+                return False
+            self._addresses[address] = count + 1
+            self._sid_address[sid] = address
+            return True
+
+    def release_address(self, sid: str) -> str | None:
+        """Stop counting ``sid``; answer the address it was counted against, if it was."""
+        with self._lock:
+            address = self._sid_address.pop(sid, None)
+            if address is None:
+                return None
+            left = self._addresses[address] - 1
+            if left:
+                self._addresses[address] = left
+            else:
+                del self._addresses[address]
+            return address
+
+    def addresses(self) -> dict[str, int]:
+        """A snapshot: address -> connections from it."""
+        with self._lock:
+            return dict(self._addresses)
 
     # -- names ---------------------------------------------------------------------------------
     def claim_name(self, name: str, sid: str) -> bool:

@@ -10,6 +10,8 @@ process reaps the leftovers and reports who vanished. Keys (``parley:`` prefix):
     names             hash: folded nickname -> "<proc>|<sid>"
     room:<room>       hash: "<proc>:<user>" -> that process's connections in the room
     rooms-of:<proc>   set of rooms where the process has entries (for reaping)
+    conns:<address>   hash: <proc> -> that process's connections from the address
+    addrs-of:<proc>   set of addresses the process counts connections from (for reaping)
 
 The scripts read keys they are not passed, so this needs one Redis, not Redis Cluster.
 """
@@ -54,6 +56,30 @@ end
 return out
 """
 
+# One more connection from an address, unless its connections on live processes (this one's
+# always counted, registered yet or not) already reach the limit.
+HOLD = """
+local total, fields = 0, redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local proc = fields[i]
+  if proc == ARGV[1] or redis.call('EXISTS', ARGV[3] .. proc) == 1 then
+    total = total + tonumber(fields[i + 1])
+  end
+end
+if total >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('SADD', KEYS[2], ARGV[4])
+return 1
+"""
+
+UNHOLD = """
+if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('SREM', KEYS[2], ARGV[2])
+end
+return 1
+"""
+
 
 def client(url: str, timeout: float = 0.5) -> redis.Redis:
     """A Redis client that fails fast: a request handler should not hang on a Redis outage."""
@@ -74,6 +100,8 @@ class SharedPresence:
         self._claim = self.redis.register_script(CLAIM)
         self._release = self.redis.register_script(RELEASE)
         self._members = self.redis.register_script(MEMBERS)
+        self._hold = self.redis.register_script(HOLD)
+        self._unhold = self.redis.register_script(UNHOLD)
 
     # -- keys ----------------------------------------------------------------------------------
     def _key(self, *parts: str) -> str:
@@ -109,6 +137,16 @@ class SharedPresence:
             pipe.hdel(self._key("room", room), field)
         pipe.execute()
 
+    def hold_address(self, address: str, limit: int) -> bool:
+        """Count one more of this process's connections from ``address``, if all processes'
+        connections from it stay within ``limit``."""
+        keys = [self._key("conns", address), self._key("addrs-of", self.proc)]
+        return bool(self._hold(keys=keys, args=[self.proc, limit, self._proc_prefix, address]))
+
+    def release_address(self, address: str) -> None:
+        keys = [self._key("conns", address), self._key("addrs-of", self.proc)]
+        self._unhold(keys=keys, args=[self.proc, address])
+
     # -- reads ---------------------------------------------------------------------------------
     def members(self, room: str) -> set[str]:
         return set(self._members(keys=[self._key("room", room)], args=[self._proc_prefix]))
@@ -140,6 +178,13 @@ class SharedPresence:
         for room, users in local.memberships().items():
             for user, connections in users.items():
                 self.set_member(room, user, connections)
+        addresses = local.addresses()
+        if addresses:
+            pipe = self.redis.pipeline()
+            for address, connections in addresses.items():
+                pipe.hset(self._key("conns", address), self.proc, connections)
+            pipe.sadd(self._key("addrs-of", self.proc), *addresses)
+            pipe.execute()
         self.dirty = False
 
     def reap(self) -> list[tuple[str, str]]:
@@ -178,6 +223,11 @@ class SharedPresence:
                 still = self.members(room)
                 vanished += [(room, u) for u in users if u not in still]
         self.redis.delete(rooms_key)
+        addresses_key = self._key("addrs-of", proc)
+        # (For this process itself, resync publishes its local counts again right after.)
+        for address in self.redis.smembers(addresses_key):
+            self.redis.hdel(self._key("conns", address), proc)
+        self.redis.delete(addresses_key)
         mine = proc + "|"
         for folded, holder in self.redis.hscan_iter(self._key("names"), count=500):
             if holder.startswith(mine) and holder != mine + keep_names.get(folded, ""):
