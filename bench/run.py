@@ -11,12 +11,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import scenarios
-from bench.servers import (ROOT, Server, export_revision, naive, node, parley,
-                           postgres_driver_missing)
+from bench import official, scenarios
+from bench.servers import (
+    ROOT,
+    Server,
+    export_revision,
+    naive,
+    node,
+    parley,
+    postgres_driver_missing,
+)
 
 RESULTS = ROOT / "bench" / "results"
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -34,6 +41,10 @@ PLAN: dict[str, tuple] = {
     "polling": (scenarios.fanout,
                 {"members": 100, "senders": 10, "rate": 50, "duration": 3, "polling": True},
                 {"members": 100, "senders": 10, "rate": 50, "duration": 10, "polling": True}),
+    # The same load from the official socket.io-client (Node), a new connection per request.
+    "polling-official": (official.official_client,
+                         {"members": 100, "senders": 10, "rate": 50, "duration": 3},
+                         {"members": 100, "senders": 10, "rate": 50, "duration": 10}),
     "compression": (scenarios.compression, {"rate": 200, "duration": 2},
                     {"rate": 200, "duration": 5}),
     "max": (scenarios.max_rate, {"step_s": 2, "steps": 6}, {"step_s": 4, "steps": 9}),
@@ -48,6 +59,7 @@ TINY: dict[str, dict] = {
     "fanout1000": {"members": 8, "senders": 2, "rate": 10, "duration": 1, "drain": 5},
     "connect": {"count": 30, "idle": 0.5},
     "polling": {"members": 4, "senders": 2, "rate": 10, "duration": 1, "polling": True, "drain": 5},
+    "polling-official": {"members": 4, "senders": 2, "rate": 10, "duration": 1, "drain": 5},
     "compression": {"members": 4, "senders": 2, "rate": 10, "duration": 1},
     # A bound no trivial load misses, even on a busy machine: the smoke test checks structure.
     "max": {"members": 4, "senders": 2, "start": 10, "step_s": 0.5, "steps": 2,
@@ -56,7 +68,7 @@ TINY: dict[str, dict] = {
 
 
 def scenario_params(name: str, mode: str) -> dict:
-    function, quick, full = PLAN[name]
+    _, quick, full = PLAN[name]
     return dict(TINY[name] if mode == "tiny" else quick if mode == "quick" else full)
 
 
@@ -70,7 +82,7 @@ def run_one(spec, name: str, mode: str, workdir: Path, log=print, source: Path =
     try:
         with server, _profiler(server, profile, f"{spec.name}-{name}"):
             result = asyncio.run(function(server, **params))
-    except Exception as exc:  # a crashed server is a result too; keep going
+    except Exception as exc:  # noqa: BLE001 - a crashed server is a result too; keep going
         result = {"error": f"{type(exc).__name__}: {exc}"}
     result = {"params": params, **result, "elapsed_s": round(time.monotonic() - started, 1)}
     log(f"  {spec.name:9} {name:11} {_brief(result)}")
@@ -107,7 +119,7 @@ def _brief(r: dict) -> str:
     keys = ("p50_ms", "p99_ms", "lost", "deliveries_per_s", "server_cpu_us_per_delivery",
             "kib_per_connection", "connected", "failures", "max_rate",
             "extra_server_cpu_us_per_delivery",
-            "deflate_negotiated")
+            "deflate_negotiated", "listen_drops_on_this_machine")
     return " ".join(f"{k}={r[k]}" for k in keys if k in r)
 
 
@@ -155,11 +167,11 @@ def run(mode: str = "quick", servers: list[str] | None = None, only: list[str] |
 def _meta(mode: str, rev: str | None) -> dict:
     git = ["git", "-C", str(ROOT)]
     commit = subprocess.run(git + ["rev-parse", "--short", rev or "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+                            text=True, check=False).stdout.strip()
     dirty = rev is None and bool(subprocess.run(
         git + ["status", "--porcelain", "--", "webapp", "wsgi.py", "migrations"],
-        capture_output=True, text=True).stdout.strip())
-    return {"mode": mode, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        capture_output=True, text=True, check=False).stdout.strip())
+    return {"mode": mode, "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "git": commit + ("+dirty" if dirty else ""), "served": rev or "working tree",
             "python": platform.python_version(), "machine": platform.machine(),
             "cpus": __import__("os").cpu_count(), "server_core": 0, "generator_core": 1}

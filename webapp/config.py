@@ -64,6 +64,9 @@ class Config:
         self.ALLOWED_ORIGINS = _list(env.get("ALLOWED_ORIGINS"))
         self.HOST = env.get("HOST", "127.0.0.1")
         self.PORT = int(env.get("PORT", "5000"))
+        # Several processes on one port (SO_REUSEPORT: the kernel spreads connections between
+        # them) only when asked: by accident, two servers would split clients and state.
+        self.REUSE_PORT = env.get("REUSE_PORT", "false").lower() in ("1", "true", "yes")
         # Simultaneous connections one process accepts (eventlet's default of 1024 is too few).
         self.MAX_CONNECTIONS = int(env.get("MAX_CONNECTIONS", "20000"))
         # Simultaneous connections from one address (Socket.IO over either transport and /ws;
@@ -108,6 +111,8 @@ class Config:
         # Within this many seconds a record of the same kind is counted, not logged again: one
         # line per kind of failure per interval, with the count (webapp/logs.py); 0 logs them all.
         self.LOG_REPEAT_SECONDS = float(env.get("LOG_REPEAT_SECONDS", "10"))
+        # One line per HTTP request (WebSocket handshakes included); LOG_LEVEL=DEBUG turns it on too.
+        self.ACCESS_LOG = env.get("ACCESS_LOG", "false").lower() in ("1", "true", "yes")
         # Native threads per process for CPU-heavy calls (password hashes, ~100-150 ms and 32 MiB
         # each) kept off the event loop; more wait their turn (webapp/offload.py).
         self.OFFLOAD_THREADS = int(env.get("OFFLOAD_THREADS", "2"))

@@ -273,6 +273,8 @@ class _Connection:
         eventlet.spawn_n(self._end)
 
     def _read(self) -> None:
+        if self.ws_closed:  # closed by the writer since the hub saw data: nothing to read
+            return self._end()
         sock, server = self.sock, self.sock.server
         try:
             data = _receive(server, self.ws)
@@ -341,9 +343,13 @@ def _upgrade(sock, ws, receive) -> bool:
         sock.upgrading = False
         return False
     ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
-    sock.queue.put(eio_packet.Packet(eio_packet.NOOP))  # ends the long-poll in flight
+    noop = eio_packet.Packet(eio_packet.NOOP)
+    sock.queue.put(noop)  # ends the long-poll in flight
     pkt = eio_packet.Packet(encoded_packet=receive())
     sock.upgrading = False
+    if noop in sock.queue.queue:  # no poll was in flight: it is not for the WebSocket
+        sock.queue.queue.remove(noop)
+        sock.queue.task_done()
     if pkt.packet_type != eio_packet.UPGRADE:
         sock.upgraded = False
         return False

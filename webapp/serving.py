@@ -1,4 +1,5 @@
-"""How ``python wsgi.py`` serves the app: ``socketio.run`` (eventlet's own WSGI server), tuned.
+"""How ``python wsgi.py`` serves the app: eventlet's own WSGI server, as ``socketio.run`` starts
+it, on a listener of our own (``listen``), tuned, and saying what it does (``serve``).
 
 All eventlet specifics live here, in ``webapp.fanout`` and ``webapp.connections`` (patched in
 from here) and in wsgi.py's monkey-patching, so the async mode stays one setting. Imported only
@@ -6,15 +7,33 @@ by wsgi.py's ``__main__`` (and by the SIGTERM path in ``chat.cluster``).
 """
 from __future__ import annotations
 
+import errno
 import gc
+import logging
 import os
+import platform
 import resource
 import socket
+from importlib import metadata
 
 from flask import Flask
 
-LISTENER = "parley.listener"
-WAL_SAFETY_NET_PAGES = 20_000  # ~80 MB: a commit checkpoints by itself only if the thread stalls  # app.extensions key: the socket the server accepts connections on
+log = logging.getLogger(__name__)
+# With ACCESS_LOG (or LOG_LEVEL=DEBUG): one line per HTTP request, as eventlet formats it (the
+# time comes from logging). A WebSocket is logged once, at its handshake.
+access_log = logging.getLogger(f"{__name__}.access")
+ACCESS_FORMAT = ('%(client_ip)s "%(request_line)s" %(status_code)s %(body_length)s'
+                 ' %(wall_seconds).3fs')
+
+LISTENER = "parley.listener"  # app.extensions key: the socket the server accepts connections on
+WAL_SAFETY_NET_PAGES = 20_000  # ~80 MB: a commit checkpoints by itself only if the thread stalls
+# Connections the kernel holds for accept() (capped by net.core.somaxconn). eventlet's default, 50,
+# overflows whenever one hub turn outlasts 50 new connections: socket.io's clients on long-polling
+# open one per request (up to ~2,000/s for 100 official clients in a busy room) and the kernel
+# drops the SYNs past it, which a client resends only 1 s later (bench polling-official: ~500
+# such drops a run, p99 2.8 -> 0.8 s; docs/performance.md). Reconnection storms after a restart
+# are the same burst. Node's backlog is 511, gunicorn's 2048.
+LISTEN_BACKLOG = 2048
 
 
 def stop_accepting(app: Flask) -> None:
@@ -32,9 +51,104 @@ def stop_accepting(app: Flask) -> None:
             os.close(null)
 
 
+def listen(app: Flask):
+    """Open the socket the server will accept connections on (eventlet mode; None otherwise, as
+    werkzeug's development server opens its own).
+
+    ``socketio.run`` would open it with SO_REUSEPORT (eventlet.listen's default): a second server
+    started on the same port by mistake then listens too, without a word, and the kernel splits
+    clients between two processes with separate state. Here a port in use ends the process with
+    one line and exit code 1, unless REUSE_PORT asks for processes sharing the port on purpose.
+    """
+    if app.config["ASYNC_MODE"] != "eventlet":
+        return None
+    import eventlet
+
+    host, port = app.config["HOST"], app.config["PORT"]
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG,
+                                   reuse_port=app.config["REUSE_PORT"])
+    except OSError as exc:
+        raise SystemExit(_cannot_listen(_host_port(host, port), exc)) from None
+    app.extensions[LISTENER] = listener  # for a graceful shutdown (stop_accepting)
+    return listener
+
+
+def _cannot_listen(where: str, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"error: {where} is already in use (another Parley?): stop that server or set "
+                f"another PORT; REUSE_PORT=1 shares a port between processes on purpose")
+    return f"error: cannot listen on {where}: {exc.strerror or exc}"
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def serve(app: Flask, listener=None) -> None:
+    """Say what is served and where, then serve until the process ends: eventlet's WSGI server on
+    ``listener`` (from ``listen``) with ``socketio.run``'s arguments, or, in threading mode,
+    ``socketio.run`` itself."""
+    options = run_options(app)
+    host, port = options.pop("host"), options.pop("port")
+    logging.getLogger("engineio.server").addFilter(_ClientRaces())
+    if listener is not None:
+        host, port = listener.getsockname()[:2]  # PORT=0: the one the system chose
+    _announce(app, f"http://{_host_port(host, port)}")
+    if listener is None:
+        from webapp.extensions import socketio
+
+        socketio.run(app, host, port, **options)
+        return
+    import eventlet.wsgi
+
+    eventlet.wsgi.server(listener, app, **options)
+
+
+def _announce(app: Flask, url: str) -> None:
+    try:
+        version = metadata.version("parley")
+    except metadata.PackageNotFoundError:  # run from a tree that was never pip-installed
+        version = "(not installed)"
+    log.info("Parley %s (Python %s, %s)", version, platform.python_version(),
+             app.config["ASYNC_MODE"])
+    log.info("database: %s", _without_password(app.config["SQLALCHEMY_DATABASE_URI"]))
+    if app.config["REDIS_URL"]:
+        log.info("redis: %s", _without_password(app.config["REDIS_URL"]))
+    log.info("listening on %s", url)
+
+
+class _ClientRaces(logging.Filter):
+    """python-engineio logs, as an ERROR the first time, a request for a session that is gone:
+    a long-polling client's last poll crossing its own disconnect, a session from before a
+    restart (the client reconnects). The clients' doing, and harmless: DEBUG."""
+
+    STALE = ("Invalid session ", "Session is disconnected", "Session not found",
+             "Unexpected HTTP request for session ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and any(s in str(record.msg) for s in self.STALE):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split(":", 1)[0] + "://..."  # unparseable: show no more than its scheme
+
+
 def run_options(app: Flask) -> dict:
-    """Keyword arguments for ``socketio.run(app, ...)`` in the configured async mode."""
-    options = {"host": app.config["HOST"], "port": app.config["PORT"], "log_output": False}
+    """Keyword arguments for ``socketio.run(app, ...)`` (``host``, ``port`` and the server's own)
+    in the configured async mode."""
+    access = app.config["ACCESS_LOG"] or access_log.isEnabledFor(logging.DEBUG)  # LOG_LEVEL
+    options = {"host": app.config["HOST"], "port": app.config["PORT"], "log_output": access}
     if app.config["ASYNC_MODE"] == "eventlet":
         _harden_eventlet_websocket()
         options.update(_eventlet_options(app))
@@ -121,10 +235,11 @@ def _harden_eventlet_websocket() -> None:
         key = bytes(mask[shift:]) + bytes(mask[:shift])
         return bytes(XorMaskerSimple(key).process(data[:length] if length is not None else data))
 
-    from webapp import connections, fanout
+    from webapp import connections, engineio_protocol, fanout
 
     fanout.install()
     connections.install()
+    engineio_protocol.install()  # the protocol as specified (tests/conformance runs its suites)
 
     def closing_on_garbage(handler):
         def run(ws):
@@ -163,14 +278,6 @@ def _eventlet_options(app: Flask) -> dict:
         rbufsize = 2048
         wbufsize = 2048
 
-        def __init__(self, conn_state, server):
-            # socketio.run consumes ``debug`` for Flask, so eventlet's own flag, which puts
-            # Python tracebacks into 500 bodies, would stay at its default of True.
-            server.debug = False
-            # socketio.run opens the listener itself; remember it for a graceful shutdown.
-            app.extensions.setdefault(LISTENER, server.socket)
-            super().__init__(conn_state, server)
-
         def finish(self):
             if getattr(self.connection, connections.DETACHED, False):
                 # A WebSocket handed to a duplicate of this socket (webapp/connections.py) goes
@@ -193,8 +300,60 @@ def _eventlet_options(app: Flask) -> dict:
 
     connections.limit(max_connections, app.config["MAX_QUEUED_BYTES"])
     _raise_fd_limit(max_connections + 256)
-    # eventlet caps simultaneous connections at 1024 by default; further ones hang unanswered.
-    return {"protocol": Protocol, "max_size": max_connections}
+    return {
+        "protocol": Protocol,
+        # eventlet caps simultaneous connections at 1024 by default; further ones hang unanswered.
+        "max_size": max_connections,
+        # eventlet's own flag (socketio.run takes ``debug`` for Flask's): with it, a Python
+        # traceback would go out in a 500's body.
+        "debug": False,
+        "log": _EventletLog(),
+        "log_format": ACCESS_FORMAT,
+        "environ": {"wsgi.errors": _ErrorStream()},
+    }
+
+
+class _EventletLog:
+    """eventlet.wsgi's ``log`` (used with the access log only): request lines to ``access_log``,
+    its own start and stop notices at DEBUG (``serve`` says where it listens)."""
+
+    def info(self, msg, *args, **kwargs) -> None:
+        if msg.startswith("Traceback"):  # a request failed below Flask (which logs its own)
+            access_log.warning("request failed:\n%s", msg.rstrip())
+        elif "wsgi starting up" in msg or "wsgi exit" in msg:
+            log.debug(msg)
+        else:
+            access_log.info(msg)
+
+    def debug(self, msg, *args, **kwargs) -> None:
+        log.debug(msg)
+
+    def error(self, msg, *args, **kwargs) -> None:
+        log.error(msg)
+
+
+class _ErrorStream:
+    """``wsgi.errors`` into logging, a record per write.
+
+    eventlet's WebSocket writes its failures to close a socket here, with no newline (glued to
+    the next line of the console). Shutting down a descriptor already closed (EBADF) is not
+    one: a connection's reader found the socket its writer had just closed
+    (webapp/connections.py), and there is nothing left to shut down -- DEBUG.
+    """
+
+    EBADF = f"[Errno {errno.EBADF}]"
+
+    def write(self, text: str) -> None:
+        text = text.strip()
+        if text:
+            log.log(logging.DEBUG if self.EBADF in text else logging.WARNING, "%s", text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
 
 
 def _raise_fd_limit(wanted: int) -> None:

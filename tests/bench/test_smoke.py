@@ -17,12 +17,14 @@ except ImportError:
         raise
     pytest.skip("the bench extra is not installed (pip install -e '.[bench]')", allow_module_level=True)
 
-from bench.run import run_one  # noqa: E402
-from bench.servers import naive, node, parley  # noqa: E402
+from bench.official import client_available
+from bench.run import run_one
+from bench.servers import naive, node, parley
 
 pytestmark = pytest.mark.e2e
 
-SCENARIOS = ("ack", "fanout100", "connect", "polling", "compression", "max")
+SCENARIOS = ("ack", "fanout100", "connect", "polling", "polling-official", "compression", "max")
+OFFICIAL = "polling-official"  # its load comes from Node's socket.io-client (bench/node-client)
 
 
 @pytest.fixture(scope="module", params=["parley", "naive", "node"])
@@ -34,9 +36,15 @@ def results(request, tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but the {request.param} server cannot run: {why}")
         pytest.skip(why)
+    names = SCENARIOS
+    official, why = client_available()  # Node.js and `npm ci` of bench/node-client's lock file
+    if not official:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but the official client cannot run: {why}")
+        names = tuple(name for name in SCENARIOS if name != OFFICIAL)
     workdir = tmp_path_factory.mktemp(request.param)
     answers = {name: run_one(spec, name, "tiny", workdir, log=lambda *_: None)
-               for name in SCENARIOS}
+               for name in names}
     return request.param, answers
 
 
@@ -64,9 +72,11 @@ def test_ack_round_trips(results):
     assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
 
 
-@pytest.mark.parametrize("scenario", ["fanout100", "polling"])
+@pytest.mark.parametrize("scenario", ["fanout100", "polling", OFFICIAL])
 def test_fanout_counts_match(results, scenario):
     _, answers = results
+    if scenario not in answers:
+        pytest.skip("Node.js or npm is not installed: no official client")
     r = answers[scenario]
     assert r["connect_failures"] == 0
     _assert_fanout_adds_up(r)

@@ -7,6 +7,7 @@ room event reaches both kinds of client, and calls ``init_app`` to serve the pat
 from __future__ import annotations
 
 import json
+import logging
 
 from flask import Flask
 
@@ -17,6 +18,11 @@ from webapp.gateway.hub import Hub, client_manager
 __all__ = ["PATH", "Hub", "client_manager", "init_app", "start_client_manager"]
 
 PATH = "/ws"
+
+SOCKETIO_PATH = "/socket.io/"  # Flask-SocketIO's default, which Parley keeps
+NULL_ORIGIN = " (a page opened from a file, or a sandboxed frame)"
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask, hub: Hub) -> None:
@@ -46,14 +52,29 @@ class GatewayMiddleware:
             io_timeout=app.config["WS_PING_INTERVAL"] + app.config["WS_PING_TIMEOUT"])
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") != PATH:
+        path = environ.get("PATH_INFO", "")
+        upgrade = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        if path != PATH:
+            if upgrade and not path.startswith(SOCKETIO_PATH):
+                # A bare WebSocket at the page's address (ws://host/): no Flask route speaks it.
+                log.info("a WebSocket client asked for %r: plain WebSocket clients connect to %s",
+                         path, PATH)
+                return _error(start_response, "400 Bad Request", "wrong_path",
+                              f"Plain WebSocket clients connect to {PATH} (JSON frames, "
+                              f"docs/websocket.md); Socket.IO clients to {SOCKETIO_PATH}.")
             return self.wsgi_app(environ, start_response)
         # The same rule as Engine.IO's: the page's own origin or the allow-list; no Origin
         # header means no browser, so no cross-site request to fear.
-        if not self.allowed_origin(environ.get("HTTP_ORIGIN"), environ):
+        origin = environ.get("HTTP_ORIGIN")
+        if not self.allowed_origin(origin, environ):
+            # A browser shows its page nothing but a failed connection: say it here.
+            own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+            log.warning("%s refused origin %s%s: add it to ALLOWED_ORIGINS to allow it (this "
+                        "server's own origin, always allowed, is %s here; behind a proxy see "
+                        "PROXY_FIX)", PATH, origin, NULL_ORIGIN if origin == "null" else "", own)
             return _error(start_response, "403 Forbidden", "bad_origin",
                           "This origin may not open connections here (ALLOWED_ORIGINS).")
-        if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+        if not upgrade:
             return _error(start_response, "426 Upgrade Required", "upgrade_required",
                           "This endpoint speaks WebSocket; see docs/websocket.md.",
                           [("Upgrade", "websocket")])

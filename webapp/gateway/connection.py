@@ -101,11 +101,12 @@ class Connection:
             user = current_user._get_current_object() if current_user.is_authenticated else None
             if user is None and not auth:
                 return
-            self._admit(auth, user, ref=None)
+            self._admit(auth, user, ref=None, frame=False)
         if self.member is not None and "room" in query:
             self._answer(protocol.Request("join", {"room": query["room"][0]}))
 
-    def _admit(self, auth: Any, user, ref) -> None:
+    def _admit(self, auth: Any, user, ref, frame: bool = True) -> None:
+        """Identify the client; an ``auth`` frame (``frame``) is answered, with or without a ref."""
         address = self.environ.get("REMOTE_ADDR")
         try:
             member = service.connect(auth, self.sid, user=user, address=address)
@@ -115,7 +116,7 @@ class Connection:
         self.member = member
         self.hub.add(self, identity_rooms(member))
         who = {"user": member.name, "guest": member.guest}
-        if ref is not None:
+        if frame:
             self.send(protocol.reply(ref, {"ok": True, **who}))
         self.send(protocol.event("welcome", who))
 
