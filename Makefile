@@ -20,7 +20,7 @@ have := $(shell $(BIN)/python -c 'import sys, pip; print("%d.%d" % sys.version_i
 PIP := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
 why = $(if $(have),was made by Python $(have),is broken (its python does not run or has no pip))
 
-.PHONY: run test install clean FORCE
+.PHONY: run test lint install clean FORCE
 
 # The venv; made anew (pyvenv.cfg with it), everything is installed again.
 $(VENV)/pyvenv.cfg: $(if $(and $(want),$(filter $(want),$(have))),,FORCE)
@@ -50,6 +50,9 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) .venv .venv3* instance .pytest_cache

@@ -10,12 +10,12 @@ import eventlet
 
 eventlet.monkey_patch()
 
-import os  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+import os
+from datetime import UTC, datetime
 
-from flask import Flask, request  # noqa: E402
-from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room  # noqa: E402
-from flask_sqlalchemy import SQLAlchemy  # noqa: E402
+from flask import Flask, request
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
+from flask_sqlalchemy import SQLAlchemy
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = "naive"
@@ -32,7 +32,7 @@ class Message(db.Model):
     author = db.Column(db.String(32))
     text = db.Column(db.Text)
     client_id = db.Column(db.String(64))
-    created_at = db.Column(db.DateTime, default=lambda: datetime.now(timezone.utc))
+    created_at = db.Column(db.DateTime, default=lambda: datetime.now(UTC))
 
     def to_dict(self):
         return {"id": self.id, "room": self.room, "author": self.author, "text": self.text,

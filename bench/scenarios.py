@@ -9,7 +9,8 @@ import asyncio
 import os
 import time
 import zlib
-from typing import Callable
+from collections.abc import Callable
+from typing import Self
 
 import aiohttp
 
@@ -39,7 +40,7 @@ class Meter:
     def __init__(self, server: Server) -> None:
         self.server = server
 
-    def __enter__(self) -> "Meter":
+    def __enter__(self) -> Self:
         self.cpu0, self.gen0, self.t0 = self.server.cpu(), _own_cpu(), time.perf_counter()
         self.core0 = core_busy_seconds(SERVER_CORE)
         self.softirq0 = core_softirq_seconds(SERVER_CORE)
@@ -94,7 +95,7 @@ async def open_clients(
                     if not (isinstance(ack, dict) and ack.get("ok")):
                         raise ConnectRefused(f"join refused: {ack}")
                 clients.append(client)
-            except (OSError, asyncio.TimeoutError, ConnectRefused, aiohttp.ClientError) as exc:
+            except (TimeoutError, OSError, ConnectRefused, aiohttp.ClientError) as exc:
                 client.close()
                 failures.append(type(exc).__name__ + (f": {exc}" if str(exc) else ""))
 
@@ -331,7 +332,7 @@ async def connect(server: Server, *, count: int = 10000, idle: float = 3.0,
             try:
                 reply = await clients[-1].call("join", {"room": "bench-idle"}, timeout=10)
                 answered = bool(isinstance(reply, dict) and reply.get("ok"))
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 answered = False
         rss1 = server.rss_kib()
     finally:

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -30,13 +31,13 @@ def pin_generator() -> None:
     """Keep this process (the load generator) off the server's core."""
     if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:
         os.sched_setaffinity(0, {GENERATOR_CORE})
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _server_preexec() -> None:
     # 10,000 idle connections need more descriptors than the usual 1,024 soft limit.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -132,7 +133,7 @@ class NodeSpec(ServerSpec):
         if not node or not npm:
             return False, "node and npm are not installed"
         if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
-            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
+            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], check=False, cwd=NODE_DIR,
                                   capture_output=True, text=True, timeout=300)
             if done.returncode != 0:
                 return False, f"npm ci failed: {done.stderr.strip()[-200:]}"
@@ -156,7 +157,7 @@ def postgres_driver_missing() -> str | None:
     """Why Parley cannot run on PostgreSQL here, or None if a driver imports."""
     probe = ("import importlib.util as u, sys; "
              "sys.exit(0 if (u.find_spec('psycopg') or u.find_spec('psycopg2')) else 1)")
-    if subprocess.run([PYTHON, "-c", probe]).returncode:
+    if subprocess.run([PYTHON, "-c", probe], check=False).returncode:
         return "no PostgreSQL driver (psycopg / psycopg2) is installed in the server's environment"
     return None
 
@@ -185,7 +186,7 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
-    def start(self, timeout: float = 30.0) -> "Server":
+    def start(self, timeout: float = 30.0) -> Server:
         if self.spec.migrate:
             subprocess.run(
                 [PYTHON, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=self.source,
@@ -193,11 +194,11 @@ class Server:
             )
         pin = ["taskset", "-c", str(SERVER_CORE)] if shutil.which("taskset") else []
         self.log_path = self.workdir / f"{self.spec.name}.log"
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it; closed below
         # exec through taskset keeps the pid: /proc/<pid> is the server itself.
         self.proc = subprocess.Popen(
             pin + self.spec.argv, cwd=self.source, env=self.env, stdout=log, stderr=log,
-            preexec_fn=_server_preexec,
+            preexec_fn=_server_preexec,  # noqa: PLW1509 - the bench starts no threads before
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -236,7 +237,7 @@ class Server:
         except OSError:
             return ""
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import aiohttp
 
@@ -94,7 +95,7 @@ class WsClient(asyncio.Protocol):
         self.received = 0
 
     # -- opening -------------------------------------------------------------------------------
-    async def open(self, host: str, port: int, auth: dict, timeout: float = 10.0) -> "WsClient":
+    async def open(self, host: str, port: int, auth: dict, timeout: float = 10.0) -> WsClient:
         loop = asyncio.get_running_loop()
         self.upgraded, self.connected = loop.create_future(), loop.create_future()
         self.closed = loop.create_future()
@@ -276,7 +277,7 @@ class PollingClient:
 
     async def open(
         self, host: str, port: int, auth: dict, timeout: float = 10.0
-    ) -> "PollingClient":
+    ) -> PollingClient:
         base = f"http://{host}:{port}{ENGINE_PATH}?EIO=4&transport=polling"
         async with self.session.get(base, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
             body = await resp.read()
@@ -303,7 +304,7 @@ class PollingClient:
                         return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the session is gone: fail whoever waits
+        except Exception as exc:  # noqa: BLE001 - the session is gone: fail whoever waits
             self.errors += 1
             if self.connected is not None and not self.connected.done():
                 self.connected.set_exception(exc)
@@ -340,7 +341,7 @@ class PollingClient:
             batch, self._outbox = self._outbox, []
             try:
                 await self._post(self.SEPARATOR.join(batch))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure fails the batch's acks
                 self.errors += 1
                 self.acks.fail_all(ConnectionError(exc))
                 return
@@ -370,7 +371,5 @@ class PollingClient:
             asyncio.ensure_future(self._close_quietly())
 
     async def _close_quietly(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing: the server may be gone already
             await self._post(b"1")
-        except Exception:
-            pass

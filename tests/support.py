@@ -55,7 +55,7 @@ class LiveServer:
                 cwd=ROOT, env=self.env, check=True, capture_output=True, timeout=60,
             )
             self._migrated = True
-        self.log = open(self.workdir / "server.log", "ab")
+        self.log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - for the server's life
         self.proc = subprocess.Popen(
             [sys.executable, "wsgi.py"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
         )

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-21 06:09:05.506629
 
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -48,7 +47,7 @@ def upgrade():
         'rooms', sa.column('name', sa.String), sa.column('kind', sa.String),
         sa.column('created_at', sa.DateTime(timezone=True)),
     )
-    op.bulk_insert(rooms, [{'name': 'general', 'kind': 'public', 'created_at': datetime.now(timezone.utc)}])
+    op.bulk_insert(rooms, [{'name': 'general', 'kind': 'public', 'created_at': datetime.now(UTC)}])
 
 
 def downgrade():

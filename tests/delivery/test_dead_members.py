@@ -5,6 +5,7 @@ socket open) is noticed either by the server's ping timer or, often first, by th
 that tries to send to it. That broadcast must close the dead member, tell the room it left, and
 carry on to every member after it; the message's sender gets its ack, not ``internal``.
 """
+import contextlib
 import random
 import threading
 import time
@@ -47,10 +48,8 @@ def test_a_broadcast_that_finds_members_dead_reaches_all_the_others(server, seed
     def keep_alive(raw: RawClient, until: float) -> None:
         raw.ws.settimeout(0.2)
         while not stop.is_set() and time.monotonic() < until:
-            try:
+            with contextlib.suppress(Exception):  # a read timeout: look at the clock again
                 raw.recv_until(lambda packet: False)
-            except Exception:  # noqa: BLE001 - a read timeout: look at the clock again
-                pass
 
     began = time.monotonic()
     keepers = [threading.Thread(target=keep_alive, args=(raw, began + at), daemon=True)

@@ -4,6 +4,7 @@ A raw Engine.IO client over websocket-client sees the server's PING packets them
 server's per-connection ping timer, webapp/connections.py), answers some, then goes silent the
 way a phone that lost its network does: the server must close it and tell the room it left.
 """
+import itertools
 import json
 import time
 
@@ -36,7 +37,7 @@ def test_the_server_pings_and_a_client_that_answers_stays(server):
         if packet == "2":
             pings.append(time.monotonic())
             raw.ws.send("3")
-    gaps = [b - a for a, b in zip(pings, pings[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(pings)]
     assert all(INTERVAL * 0.8 <= gap <= INTERVAL * 4 for gap in gaps), gaps
     # still connected and in the room: a message reaches it
     sent = watcher.call("message", {"room": room, "text": "still there?"})["message"]

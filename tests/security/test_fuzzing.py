@@ -105,7 +105,7 @@ def test_garbage_packets_over_websocket(live_server):
     for packet in GARBAGE_PACKETS:
         ws = websocket.create_connection(ws_url, timeout=5)
         ws.recv()
-        ws.send('40{"name":"%s"}' % unique("g"))
+        ws.send('40{{"name":"{}"}}'.format(unique("g")))
         ws.recv()
         try:
             ws.send(packet)
@@ -153,7 +153,7 @@ def test_an_oversized_or_endlessly_fragmented_message_closes_the_connection(live
     for frames in ([("x" * 70_000, True)], [("y" * 8_000, False)] * 20):
         ws = websocket.create_connection(ws_url, timeout=5)
         ws.recv()
-        ws.send('40{"name":"%s"}' % unique("big"))
+        ws.send('40{{"name":"{}"}}'.format(unique("big")))
         ws.recv()
         ws.send_frame(websocket.ABNF.create_frame('42["message",', websocket.ABNF.OPCODE_TEXT, fin=0))
         try:

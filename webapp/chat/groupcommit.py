@@ -115,7 +115,7 @@ class GroupCommitter:
                     entry.error = row_id
                 elif row_id is not None:
                     entry.message = StoredMessage(id=row_id, **entry.fields)
-        except BaseException as exc:  # a failed batch fails its messages, not the leader alone
+        except BaseException as exc:  # noqa: BLE001 - a failed batch fails its messages, not the leader alone
             for entry in batch:
                 entry.error = exc
         finally:
