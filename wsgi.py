@@ -25,7 +25,7 @@ from webapp.chat import cluster
 app = create_app()
 
 if __name__ == "__main__":
-    from webapp import serving
+    from webapp.server import serving
 
     # Opened first: a port already in use ends here, with one line, before anything starts.
     listener = serving.listen(app)

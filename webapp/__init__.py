@@ -15,7 +15,6 @@ from webapp.chat import events  # noqa: F401
 from webapp.cli import chat_cli
 from webapp.config import Config
 from webapp.errors import register_http_handlers
-from webapp.eventcontext import App, SessionInterface
 from webapp.extensions import (
     csrf,
     db,
@@ -26,6 +25,7 @@ from webapp.extensions import (
     release_session,
     socketio,
 )
+from webapp.server.eventcontext import App, SessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 

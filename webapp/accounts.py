@@ -14,7 +14,7 @@ from webapp.chat import validation as v
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
 from webapp.models import ApiToken, User, new_session_secret, utcnow
-from webapp.offload import run_blocking
+from webapp.server.offload import run_blocking
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "pt_"  # makes a leaked token easy to recognise (secret scanners, logs)

@@ -114,7 +114,7 @@ class Config:
         # One line per HTTP request (WebSocket handshakes included); LOG_LEVEL=DEBUG turns it on too.
         self.ACCESS_LOG = env.get("ACCESS_LOG", "false").lower() in ("1", "true", "yes")
         # Native threads per process for CPU-heavy calls (password hashes, ~100-150 ms and 32 MiB
-        # each) kept off the event loop; more wait their turn (webapp/offload.py).
+        # each) kept off the event loop; more wait their turn (webapp/server/offload.py).
         self.OFFLOAD_THREADS = int(env.get("OFFLOAD_THREADS", "2"))
         # 64 KiB: far above the 4,000-character text limit (16 KiB in UTF-8 at worst) and
         # small enough that a hostile client cannot make the server buffer megabytes.

@@ -12,7 +12,7 @@ A kind is a logger, a level, a message template (``record.msg``, before its argu
 in) and the exception's type. Every library logs through the root (werkzeug, engineio,
 socketio, SQLAlchemy, redis), so all of it is covered; so are the tracebacks eventlet's hub
 prints to stderr by itself (``route_hub_exceptions``) and its WebSocket's ``wsgi.errors``
-writes (webapp/serving.py logs those).
+writes (webapp/server/serving.py logs those).
 """
 from __future__ import annotations
 

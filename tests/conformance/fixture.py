@@ -3,8 +3,8 @@
 ``python -m tests.conformance.fixture --port PORT --workdir DIR`` (from the repository root).
 
 It is Parley itself, started as wsgi.py starts it (less ``cluster.duties``, which no suite uses):
-``create_app``, then ``webapp.serving``'s ``listen`` and ``serve`` (eventlet, the hardened
-WebSocket, ``webapp.connections``, ``webapp.fanout``, ``webapp.engineio_protocol``). It is
+``create_app``, then ``webapp.server.serving``'s ``listen`` and ``serve`` (eventlet, the hardened
+WebSocket, ``webapp.server.connections``, ``webapp.server.fanout``, ``webapp.server.protocol``). It is
 configured as the suites' READMEs configure their reference servers -- ping every 300 ms, 200 ms
 to answer, 1,000,000-byte packets -- and has the suites' handlers in place of the chat's:
 
@@ -28,9 +28,10 @@ import engineio
 from flask import request
 from flask_socketio import emit
 
-from webapp import create_app, serving
-from webapp.engineio_protocol import EngineIOServer
+from webapp import create_app
 from webapp.extensions import socketio
+from webapp.server import serving
+from webapp.server.protocol import EngineIOServer
 
 # The suites' reference configuration (their READMEs): pingInterval 300, pingTimeout 200,
 # maxPayload 1e6.

@@ -2,7 +2,7 @@
 
 The suites accept any close within mocha's two seconds, and their fixture's 500 ms ping timeout
 closes a silent client by then anyway. Here a client has Parley's default 20 s to answer a ping,
-so a close within seconds is the server refusing the packet (webapp/engineio_protocol.py).
+so a close within seconds is the server refusing the packet (webapp/server/protocol.py).
 """
 from __future__ import annotations
 

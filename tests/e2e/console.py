@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.support import ROOT
 
-# A record as webapp/logs.py formats it: "2026-01-31 12:00:00,123 INFO webapp.serving: ..."
+# A record as webapp/logs.py formats it: "2026-01-31 12:00:00,123 INFO webapp.server.serving: ..."
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) "
                       r"[\w.]+: ")
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:(\d+))$")

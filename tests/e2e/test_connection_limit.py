@@ -1,6 +1,6 @@
 """MAX_CONNECTIONS: past it a new WebSocket is refused with 1013, and the server carries on.
 
-Idle WebSockets hold no WSGI request (webapp/connections.py), so eventlet's own connection cap
+Idle WebSockets hold no WSGI request (webapp/server/connections.py), so eventlet's own connection cap
 does not count them; without Parley's, a flood would run the process out of descriptors.
 """
 import pytest

@@ -73,7 +73,7 @@ def test_the_console_says_what_runs_where_then_nothing_but_meaningful_lines(star
     for line in server.lines:  # every line a formatted record: nothing glued, nothing raw
         assert LOG_LINE.match(line), f"not a log record: {line!r}\n{server.text}"
         assert " INFO " in line, f"a warning or an error in normal operation: {line!r}"
-    assert "webapp.serving.access" not in server.text  # no request log unless asked for
+    assert "webapp.server.serving.access" not in server.text  # no request log unless asked for
 
 
 @pytest.mark.parametrize("setting", [{"ACCESS_LOG": "1"}, {"LOG_LEVEL": "DEBUG"}],
@@ -82,7 +82,7 @@ def test_a_request_log_when_asked_for(start, setting):
     server = start(**setting)
     url = server.listening()
     requests.get(url + "/healthz", timeout=5)
-    server.wait_for(r'INFO webapp\.serving\.access: 127\.0\.0\.1 "GET /healthz HTTP/1\.1" 200 ')
+    server.wait_for(r'INFO webapp\.server\.serving\.access: 127\.0\.0\.1 "GET /healthz HTTP/1\.1" 200 ')
     some_traffic(url)
     server.wait_for(r'"GET /ws\?name=')
     assert server.stop(signal.SIGTERM) == 0
@@ -91,7 +91,7 @@ def test_a_request_log_when_asked_for(start, setting):
 
 
 def test_the_database_url_is_shown_without_its_password():
-    from webapp.serving import _without_password
+    from webapp.server.serving import _without_password
 
     shown = _without_password("postgresql://parley:s3cret@db.internal:5432/parley")
     assert shown == "postgresql://parley:***@db.internal:5432/parley"

@@ -1,7 +1,7 @@
 """The Socket.IO heartbeat against the real server: pings keep a live client, a silent one is dropped.
 
 A raw Engine.IO client over websocket-client sees the server's PING packets themselves (the
-server's per-connection ping timer, webapp/connections.py), answers some, then goes silent the
+server's per-connection ping timer, webapp/server/connections.py), answers some, then goes silent the
 way a phone that lost its network does: the server must close it and tell the room it left.
 """
 import itertools

@@ -1,7 +1,7 @@
 """SQLite's write-ahead log is checkpointed by a thread of the server, not inside a commit.
 
 The messages must reach the database file itself within seconds, long before the WAL grows to
-the size at which a commit would checkpoint on its own (webapp/serving.py). The test reads a
+the size at which a commit would checkpoint on its own (webapp/server/serving.py). The test reads a
 copy of the main file alone, without its -wal: that copy holds only what was checkpointed.
 """
 import shutil

@@ -3,7 +3,7 @@
 Attack tried: twenty clients registering and logging in at once, within the limits (each request
 one scrypt hash, ~100-150 ms of CPU), while a chat client measures its message acknowledgements.
 With the hashes on the event loop every ack waited behind them (for seconds); off the loop
-(``webapp/offload.py``) they stay in milliseconds. Also: at most ``OFFLOAD_THREADS`` hashes run
+(``webapp/server/offload.py``) they stay in milliseconds. Also: at most ``OFFLOAD_THREADS`` hashes run
 at once, the rest queue without a thread each.
 """
 import re
@@ -115,7 +115,8 @@ BOUND_SCRIPT = textwrap.dedent(
     eventlet.monkey_patch()
     import time
     from eventlet import patcher
-    from webapp import create_app, offload
+    from webapp import create_app
+    from webapp.server import offload
 
     real_sleep = patcher.original("time").sleep
     lock = patcher.original("threading").Lock()

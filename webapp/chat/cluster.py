@@ -179,7 +179,7 @@ def _leave(app: Flask, in_flight: InFlight) -> None:
     A message whose ack was lost anyway is stored at most once: the client retries it with the
     same ``client_id`` (docs/delivery.md).
     """
-    from webapp.serving import stop_accepting
+    from webapp.server.serving import stop_accepting
 
     log.info("SIGTERM: draining")
     stop_accepting(app)

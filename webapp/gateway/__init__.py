@@ -37,8 +37,8 @@ class GatewayMiddleware:
     """Route ``PATH`` to the gateway and everything else onward."""
 
     def __init__(self, app: Flask, hub: Hub, wsgi_app) -> None:
-        from webapp.gateway import eventlet_ws
         from webapp.gateway.connection import Connection
+        from webapp.server import websocket as eventlet_ws
 
         self.wsgi_app = wsgi_app
         self.allowed_origin = security.origin_checker(app.config["ALLOWED_ORIGINS"])

@@ -4,7 +4,7 @@ The reader (the server's greenlet for the request) handles one frame at a time, 
 the same service functions as the Socket.IO handlers. A writer task owns the socket's sending
 side: it drains this connection's queue (replies and broadcasts, already framed), pings, and
 closes connections that stop answering or never authenticate. Nothing here knows the async mode;
-the transport (``eventlet_ws``) does.
+the transport (``webapp.server.websocket``) does.
 """
 from __future__ import annotations
 

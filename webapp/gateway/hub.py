@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import socketio
 
 from webapp.gateway import protocol
-from webapp.messagequeue import ResilientRedisManager
+from webapp.server.messagequeue import ResilientRedisManager
 
 if TYPE_CHECKING:
     from webapp.gateway.connection import Connection

@@ -18,12 +18,11 @@ the gaps, for the Socket.IO server Flask-SocketIO builds and for any Engine.IO s
   the connection, as socket.io-parser's rules do. An unknown namespace is refused with
   ``{"message": "Invalid namespace"}``.
 
-The WebSocket upgrade's stray NOOP is fixed where the upgrade runs, in ``webapp.connections``.
+The WebSocket upgrade's stray NOOP is fixed where the upgrade runs, in ``webapp.server.connections``.
 Nothing here runs per delivered packet: only handshakes, HTTP requests and incoming packets.
 """
 from __future__ import annotations
 
-from importlib import metadata
 from urllib.parse import parse_qs
 
 import engineio
@@ -32,8 +31,8 @@ from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-# The private names used below are those of these releases (pyproject.toml pins them).
-WRITTEN_FOR = {"python-engineio": "4.15.1", "python-socketio": "5.18.1"}
+from webapp.server import compat
+
 POLLING = "_parley_polling"  # on an Engine.IO socket: a long-polling GET is waiting for packets
 # socket.io-parser's: event names with a meaning of their own, never sent by a client.
 RESERVED_EVENTS = frozenset(
@@ -45,9 +44,7 @@ def install(server: socketio.Server | None = None) -> None:
     """Make ``server`` (default: the app's, ``extensions.socketio``) and its Engine.IO server
     Parley's subclasses. Flask-SocketIO builds ``socketio.Server`` itself and no option names
     another class, so the instance is adopted: the subclasses add methods, no state."""
-    for package, version in WRITTEN_FOR.items():
-        if metadata.version(package) != version:
-            raise RuntimeError(f"webapp.engineio_protocol was written for {package} {version}")
+    compat.check()  # the private names below are those of the pinned releases
     if server is None:
         from webapp.extensions import socketio as flask_socketio
 

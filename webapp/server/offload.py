@@ -10,7 +10,7 @@ greenlets (no thread each), so a flood of logins queues instead of taking every 
 of scrypt memory per hash. Without eventlet (``ASYNC_MODE=threading``, tests, scripts) each
 request has a thread of its own and the call runs right there.
 
-Eventlet-specific, like ``webapp/serving.py``: the rest of the code calls ``run_blocking`` and
+Eventlet-specific, like ``webapp/server/serving.py``: the rest of the code calls ``run_blocking`` and
 never imports eventlet.
 """
 from __future__ import annotations

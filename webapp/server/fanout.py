@@ -9,7 +9,7 @@ Here a MESSAGE packet to an upgraded WebSocket whose writer is idle is framed on
 and written straight to the socket with a non-blocking send. Anything else takes python-engineio's
 own path, so ordering holds:
 
-- no writer is running (``webapp.connections`` starts one only while packets wait) and the
+- no writer is running (``webapp.server.connections`` starts one only while packets wait) and the
   queue is empty, else the packet is queued;
 - the WebSocket's send lock is taken without waiting, else the packet is queued;
 - if the kernel takes only part of the frame, a greenlet finishes it while still holding the
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _FRAME = "_parley_frame"
 DIRECT = "_parley_direct"  # an Engine.IO socket's Direct, while it has an idle WebSocket
 WRITER_IDLE = "_parley_writer_idle"  # True: nothing is being written to that WebSocket now
-# (both set by webapp.connections, which owns the WebSocket transport)
+# (both set by webapp.server.connections, which owns the WebSocket transport)
 
 
 def install() -> None:
@@ -61,7 +61,7 @@ def install() -> None:
             queued_send(self, pkt)
             queue = self.queue
             if getattr(queue, "over", bool)():
-                from webapp import connections  # (it imports this module)
+                from webapp.server import connections  # (it imports this module)
 
                 connections.cut_off(self, f"{queue.bytes} bytes wait for a client that does not "
                                           "read them")

@@ -1,7 +1,7 @@
 """How ``python wsgi.py`` serves the app: eventlet's own WSGI server, as ``socketio.run`` starts
 it, on a listener of our own (``listen``), tuned, and saying what it does (``serve``).
 
-All eventlet specifics live here, in ``webapp.fanout`` and ``webapp.connections`` (patched in
+All eventlet specifics live here, in ``webapp.server.fanout`` and ``webapp.server.connections`` (patched in
 from here) and in wsgi.py's monkey-patching, so the async mode stays one setting. Imported only
 by wsgi.py's ``__main__`` (and by the SIGTERM path in ``chat.cluster``).
 """
@@ -17,6 +17,8 @@ import socket
 from importlib import metadata
 
 from flask import Flask
+
+from webapp.server import compat
 
 log = logging.getLogger(__name__)
 # With ACCESS_LOG (or LOG_LEVEL=DEBUG): one line per HTTP request, as eventlet formats it (the
@@ -52,8 +54,13 @@ def stop_accepting(app: Flask) -> None:
 
 
 def listen(app: Flask):
-    """Open the socket the server will accept connections on (eventlet mode; None otherwise, as
-    werkzeug's development server opens its own).
+    """Check the engine, then open the socket the server will accept connections on.
+
+    ``python wsgi.py`` serves with eventlet only: ``ASYNC_MODE=threading`` is for the tests'
+    in-process apps (Flask-SocketIO's test client), where there is no /ws gateway, no hardening of
+    the transport and no tuning; serving with it would look like Parley and behave like none of it,
+    so it is refused with one line. So are engine packages other than those the engine was
+    written for (``compat``).
 
     ``socketio.run`` would open it with SO_REUSEPORT (eventlet.listen's default): a second server
     started on the same port by mistake then listens too, without a word, and the kernel splits
@@ -61,7 +68,13 @@ def listen(app: Flask):
     one line and exit code 1, unless REUSE_PORT asks for processes sharing the port on purpose.
     """
     if app.config["ASYNC_MODE"] != "eventlet":
-        return None
+        raise SystemExit(f"error: python wsgi.py serves with ASYNC_MODE=eventlet only "
+                         f"(it is {app.config['ASYNC_MODE']!r}); 'threading' is for in-process "
+                         f"tests, without /ws or the transport's hardening: unset ASYNC_MODE")
+    try:
+        compat.check()
+    except compat.IncompatibleEngine as exc:
+        raise SystemExit(f"error: {exc}") from None
     import eventlet
 
     host, port = app.config["HOST"], app.config["PORT"]
@@ -86,21 +99,14 @@ def _host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def serve(app: Flask, listener=None) -> None:
+def serve(app: Flask, listener) -> None:
     """Say what is served and where, then serve until the process ends: eventlet's WSGI server on
-    ``listener`` (from ``listen``) with ``socketio.run``'s arguments, or, in threading mode,
-    ``socketio.run`` itself."""
+    ``listener`` (from ``listen``) with the arguments ``socketio.run`` would give it."""
     options = run_options(app)
-    host, port = options.pop("host"), options.pop("port")
+    options.pop("host"), options.pop("port")
     logging.getLogger("engineio.server").addFilter(_ClientRaces())
-    if listener is not None:
-        host, port = listener.getsockname()[:2]  # PORT=0: the one the system chose
+    host, port = listener.getsockname()[:2]  # PORT=0: the one the system chose
     _announce(app, f"http://{_host_port(host, port)}")
-    if listener is None:
-        from webapp.extensions import socketio
-
-        socketio.run(app, host, port, **options)
-        return
     import eventlet.wsgi
 
     eventlet.wsgi.server(listener, app, **options)
@@ -226,7 +232,7 @@ def _harden_eventlet_websocket() -> None:
     from eventlet.websocket import RFC6455WebSocket
     from wsproto.frame_protocol import XorMaskerSimple
 
-    from webapp.gateway.eventlet_ws import BoundedMessage
+    from webapp.server.websocket import BoundedMessage
 
     def unmask(data, mask, length=None, offset=0):
         # eventlet's signature: ``mask`` is the frame's 4 key bytes, ``offset`` where ``data``
@@ -235,7 +241,8 @@ def _harden_eventlet_websocket() -> None:
         key = bytes(mask[shift:]) + bytes(mask[:shift])
         return bytes(XorMaskerSimple(key).process(data[:length] if length is not None else data))
 
-    from webapp import connections, engineio_protocol, fanout
+    from webapp.server import connections, fanout
+    from webapp.server import protocol as engineio_protocol
 
     fanout.install()
     connections.install()
@@ -267,7 +274,7 @@ def _harden_eventlet_websocket() -> None:
 def _eventlet_options(app: Flask) -> dict:
     import eventlet.wsgi
 
-    from webapp import connections
+    from webapp.server import connections
 
     max_connections = app.config["MAX_CONNECTIONS"]
 
@@ -280,7 +287,7 @@ def _eventlet_options(app: Flask) -> dict:
 
         def finish(self):
             if getattr(self.connection, connections.DETACHED, False):
-                # A WebSocket handed to a duplicate of this socket (webapp/connections.py) goes
+                # A WebSocket handed to a duplicate of this socket (webapp/server/connections.py) goes
                 # on: close this descriptor, but do not shut the connection down (closed here,
                 # eventlet's own clean-up after the request then has nothing left to shut down).
                 self.close_connection = True
@@ -338,7 +345,7 @@ class _ErrorStream:
     eventlet's WebSocket writes its failures to close a socket here, with no newline (glued to
     the next line of the console). Shutting down a descriptor already closed (EBADF) is not
     one: a connection's reader found the socket its writer had just closed
-    (webapp/connections.py), and there is nothing left to shut down -- DEBUG.
+    (webapp/server/connections.py), and there is nothing left to shut down -- DEBUG.
     """
 
     EBADF = f"[Errno {errno.EBADF}]"

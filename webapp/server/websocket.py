@@ -1,6 +1,6 @@
 """The gateway on eventlet's WebSocket server: the only async-mode specific part of the gateway.
 
-Imported only when ASYNC_MODE is eventlet. Hardened like the Engine.IO side (webapp/serving.py):
+Imported only when ASYNC_MODE is eventlet. Hardened like the Engine.IO side (webapp/server/serving.py):
 no hixie-76, no permessage-deflate (a broadcast is framed once and sent as is), a bound on the
 sum and the number of a message's fragments, not only on each frame.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from eventlet.websocket import FailedConnectionError, RFC6455WebSocket, WebSocketWSGI
 
-from webapp import fanout
+from webapp.server import fanout
 
 # A browser never fragments a chat-sized message; a client sending thousands of tiny fragments
 # is only making us spin.
@@ -21,7 +21,7 @@ MAX_FRAGMENTS = 256
 
 class BoundedMessage(RFC6455WebSocket.Message):
     """A message bounded as a whole: eventlet bounds each frame, not the sum of its fragments.
-    (Engine.IO's WebSockets use it too: webapp/serving.py.)"""
+    (Engine.IO's WebSockets use it too: webapp/server/serving.py.)"""
 
     received = 0
 
@@ -70,7 +70,7 @@ class GatewaySocket(RFC6455WebSocket):
         self._send(frame)
 
     def try_send(self, frame: bytes) -> bool:
-        """Write ``frame`` now if the socket is free, as Engine.IO broadcasts do (webapp/fanout.py)."""
+        """Write ``frame`` now if the socket is free, as Engine.IO broadcasts do (webapp/server/fanout.py)."""
         return self._direct.try_send(frame)
 
     def ping(self) -> None:

@@ -11,7 +11,7 @@ waiting on the outgoing queue; a ping task, sleeping ``ping_interval``. Here non
   greenlet returns, and eventlet's buffers, parsed headers and environ go with it;
 - the writer exists only while packets wait: putting a packet on a connection's queue starts one
   if none runs, and it ends when the queue is empty. Broadcasts mostly skip the queue altogether
-  (``webapp.fanout`` writes to idle sockets directly, which reads ``WRITER_IDLE``);
+  (``webapp.server.fanout`` writes to idle sockets directly, which reads ``WRITER_IDLE``);
 - the wait for the next PING is a Timer in the hub's own list (~0.3 KiB); a greenlet lives only
   for the moment of queueing the PING (which may find the client gone and close it: that takes a
   greenlet, the hub itself must never block).
@@ -40,7 +40,7 @@ from eventlet import greenio, hubs, patcher
 from eventlet.event import Event
 from eventlet.queue import Empty, Queue
 
-from webapp import fanout
+from webapp.server import fanout
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ def _detach(ws):
 
     eventlet ends a WebSocket request by sending a closing frame and shutting the socket down;
     the old object is marked closed (no frame) and the request's socket marked DETACHED, which
-    ``webapp.serving``'s protocol reads to close its descriptor without a shutdown.
+    ``webapp.server.serving``'s protocol reads to close its descriptor without a shutdown.
     """
     old = ws.socket
     raw = _original_socket(fileno=os.dup(old.fileno()))
