@@ -69,6 +69,9 @@ class Config:
         self.REUSE_PORT = env.get("REUSE_PORT", "false").lower() in ("1", "true", "yes")
         # Simultaneous connections one process accepts (eventlet's default of 1024 is too few).
         self.MAX_CONNECTIONS = int(env.get("MAX_CONNECTIONS", "20000"))
+        # Seconds a request's line and headers may take to arrive (from when the server starts
+        # waiting, so an idle keep-alive connection too): slow clients do not hold descriptors.
+        self.REQUEST_HEADER_TIMEOUT = float(env.get("REQUEST_HEADER_TIMEOUT", "20"))
         # Simultaneous connections from one address (Socket.IO over either transport and /ws;
         # across processes with Redis); each guest connection holds one nickname, so this also
         # bounds the names one address reserves. An office behind one NAT address, 60 people

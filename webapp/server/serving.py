@@ -272,11 +272,13 @@ def _harden_eventlet_websocket() -> None:
 
 
 def _eventlet_options(app: Flask) -> dict:
+    import eventlet
     import eventlet.wsgi
 
     from webapp.server import connections
 
     max_connections = app.config["MAX_CONNECTIONS"]
+    header_timeout = app.config["REQUEST_HEADER_TIMEOUT"]
 
     class Protocol(eventlet.wsgi.HttpProtocol):
         # Each connection keeps its buffered reader and writer for life; eventlet's 8 KiB + 16 KiB
@@ -284,6 +286,7 @@ def _eventlet_options(app: Flask) -> dict:
         # bodies are small, and a write larger than the buffer goes straight to the socket.
         rbufsize = 2048
         wbufsize = 2048
+        _header_deadline = None
 
         def finish(self):
             if getattr(self.connection, connections.DETACHED, False):
@@ -305,6 +308,43 @@ def _eventlet_options(app: Flask) -> dict:
             # TCP_NODELAY the second waits ~40 ms for the client's delayed ACK.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+        # A request's line and headers must arrive within REQUEST_HEADER_TIMEOUT of when the
+        # server starts waiting for them (an idle keep-alive connection included). eventlet
+        # waits forever: a few thousand clients sending a header byte now and then ("slowloris")
+        # would hold a descriptor and a greenlet each for good.
+        def _read_request_line(self):
+            self._header_deadline = eventlet.Timeout(header_timeout)
+            try:
+                return super()._read_request_line()
+            except eventlet.Timeout as timeout:
+                if timeout is not self._header_deadline:
+                    raise
+                self._header_deadline = None
+                return b""  # eventlet then closes the connection
+
+        def parse_request(self):
+            deadline = self._header_deadline
+            try:
+                return super().parse_request()
+            except eventlet.Timeout as timeout:
+                if timeout is not deadline:
+                    raise
+                self.close_connection = 1
+                return False
+            finally:
+                self._stop_header_deadline()
+
+        def handle_one_request(self):
+            try:
+                super().handle_one_request()
+            finally:  # the paths that end a request before its headers are parsed
+                self._stop_header_deadline()
+
+        def _stop_header_deadline(self):
+            deadline, self._header_deadline = self._header_deadline, None
+            if deadline is not None:
+                deadline.cancel()
+
     connections.limit(max_connections, app.config["MAX_QUEUED_BYTES"])
     _raise_fd_limit(max_connections + 256)
     return {
@@ -314,6 +354,9 @@ def _eventlet_options(app: Flask) -> dict:
         # eventlet's own flag (socketio.run takes ``debug`` for Flask's): with it, a Python
         # traceback would go out in a 500's body.
         "debug": False,
+        # A client socket operation (reading a body, writing an answer) that makes no progress
+        # for this long ends the connection; WebSockets set their own (the ping timeout).
+        "socket_timeout": max(header_timeout, 60.0),
         "log": _EventletLog(),
         "log_format": ACCESS_FORMAT,
         "environ": {"wsgi.errors": _ErrorStream()},
