@@ -72,6 +72,9 @@ class Config:
         # Seconds a request's line and headers may take to arrive (from when the server starts
         # waiting, so an idle keep-alive connection too): slow clients do not hold descriptors.
         self.REQUEST_HEADER_TIMEOUT = float(env.get("REQUEST_HEADER_TIMEOUT", "20"))
+        # Seconds a Socket.IO connection has to say who it is (connect to the namespace) after
+        # its Engine.IO handshake; then it is closed (socket.io's own connectTimeout: 45 s).
+        self.CONNECT_TIMEOUT = float(env.get("CONNECT_TIMEOUT", "45"))
         # Simultaneous connections from one address (Socket.IO over either transport and /ws;
         # across processes with Redis); each guest connection holds one nickname, so this also
         # bounds the names one address reserves. An office behind one NAT address, 60 people

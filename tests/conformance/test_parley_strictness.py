@@ -22,7 +22,7 @@ PROMPTLY = 5  # seconds; far below the ping timeout
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("strict"), PING_INTERVAL="1.5")
+    live = LiveServer(tmp_path_factory.mktemp("strict"), PING_INTERVAL="1.5", CONNECT_TIMEOUT="2")
     live.start()
     yield live
     live.stop()
@@ -132,3 +132,22 @@ def test_a_post_of_a_ping_noop_or_close_is_answered_at_once_and_ends_the_session
     posted = requests.post(f"{base}&sid={sid}", data=body, timeout=PROMPTLY)
     assert posted.status_code == status, posted.text
     assert requests.get(f"{base}&sid={sid}", timeout=PROMPTLY).status_code == 400
+
+
+def test_a_session_that_never_connects_a_namespace_is_closed(server):
+    """An Engine.IO session that answers pings but never says who it is (no ``40``) is closed
+    after CONNECT_TIMEOUT (2 s here), as socket.io's reference server does."""
+    ws, _ = open_raw(server.url)
+    began = time.monotonic()
+    closed = False
+    while not closed and time.monotonic() - began < 2 + PROMPTLY:
+        try:
+            packet = ws.recv()
+        except (websocket.WebSocketConnectionClosedException, ConnectionError, TimeoutError):
+            closed = True
+            break
+        if packet == "2":
+            ws.send("3")  # alive, by the protocol's rules
+        closed = packet in ("", "1")
+    assert closed, "the server kept a session that never connected"
+    assert time.monotonic() - began >= 1.5  # not before its time

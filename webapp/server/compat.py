@@ -49,6 +49,7 @@ PRIVATE = {
                                 "PubSubManager._handle_emit"],
     "socketio.redis_manager": ["RedisManager._listen"],
     "socketio.server": ["Server._handle_eio_message", "Server._handle_connect",
+                        "Server._handle_eio_connect",
                         "Server._engineio_server_class"],
     "wsproto.frame_protocol": ["XorMaskerSimple"],
 }

@@ -136,13 +136,6 @@ def _install_manager_emit() -> None:
     sio_manager.Manager.emit = emit
 
 
-def attach(handler, ws) -> None:
-    """Remember the WebSocket of the Engine.IO socket whose ``_websocket_handler`` is ``handler``."""
-    owner = getattr(handler, "__self__", None)
-    if isinstance(owner, eio_socket.Socket):
-        owner.__dict__[DIRECT] = Direct(ws)
-
-
 def _frame(ws, pkt) -> bytes:
     """The WebSocket frame for ``pkt``: built once, then shared by every recipient."""
     frame = pkt.__dict__.get(_FRAME)

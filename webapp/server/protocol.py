@@ -26,9 +26,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import engineio
+import eventlet
 import socketio
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
+from eventlet import hubs
 from socketio import packet as sio_packet
 
 from webapp.server import compat
@@ -40,7 +42,7 @@ RESERVED_EVENTS = frozenset(
 MAX_ATTACHMENTS = 10  # binary attachments per packet, socket.io-parser's default bound
 
 
-def install(server: socketio.Server | None = None) -> None:
+def install(server: socketio.Server | None = None, connect_timeout: float = 45.0) -> None:
     """Make ``server`` (default: the app's, ``extensions.socketio``) and its Engine.IO server
     Parley's subclasses. Flask-SocketIO builds ``socketio.Server`` itself and no option names
     another class, so the instance is adopted: the subclasses add methods, no state."""
@@ -50,9 +52,11 @@ def install(server: socketio.Server | None = None) -> None:
 
         server = flask_socketio.server
     _adopt(server, SocketIOServer)
+    server.connect_timeout = connect_timeout
     _adopt(server.eio, EngineIOServer)
     # Its Engine.IO handlers were bound as the library's methods when it was built.
     server.eio.on("message", server._handle_eio_message)
+    server.eio.on("connect", server._handle_eio_connect)
 
 
 def _adopt(obj, cls) -> None:
@@ -181,8 +185,30 @@ def decode_payload(body: bytes) -> list[eio_packet.Packet]:
 class SocketIOServer(socketio.Server):
     """python-socketio's server, refusing packets socket.io-parser refuses."""
 
+    connect_timeout = 45.0  # seconds; set by install(), from CONNECT_TIMEOUT
+
     def _engineio_server_class(self):
         return EngineIOServer
+
+    def _handle_eio_connect(self, eio_sid, environ):
+        """An Engine.IO session must connect to a namespace within ``connect_timeout`` (the
+        reference server's connectTimeout): one that never does holds a connection, unseen by
+        the per-address bound (it counts identified clients), until the ping timeout, forever
+        if it answers pings. A timer in the hub's list, not a greenlet per connection."""
+        answer = super()._handle_eio_connect(eio_sid, environ)
+        hubs.get_hub().schedule_call_global(self.connect_timeout, eventlet.spawn_n,
+                                            self._connect_deadline, eio_sid)
+        return answer
+
+    def _connect_deadline(self, eio_sid) -> None:
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is None or sock.closed or self.manager.sid_from_eio_sid(eio_sid, "/"):
+            return
+        if any(self.manager.sid_from_eio_sid(eio_sid, ns) for ns in self.manager.get_namespaces()):
+            return
+        self.logger.info("%s: no namespace connected in %.0f s, closing", eio_sid,
+                         self.connect_timeout)
+        sock.close(wait=False, abort=False, reason=self.reason.TRANSPORT_CLOSE)
 
     def _handle_connect(self, eio_sid, namespace, data):
         namespace = namespace or "/"

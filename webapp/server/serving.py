@@ -156,7 +156,7 @@ def run_options(app: Flask) -> dict:
     access = app.config["ACCESS_LOG"] or access_log.isEnabledFor(logging.DEBUG)  # LOG_LEVEL
     options = {"host": app.config["HOST"], "port": app.config["PORT"], "log_output": access}
     if app.config["ASYNC_MODE"] == "eventlet":
-        _harden_eventlet_websocket()
+        _harden_eventlet_websocket(connect_timeout=app.config["CONNECT_TIMEOUT"])
         options.update(_eventlet_options(app))
         _checkpoint_in_a_thread(app)
     # Everything loaded so far (modules, the app, SQLAlchemy's mappers: most of the heap) lives
@@ -215,7 +215,7 @@ def _checkpoint_in_a_thread(app: Flask, interval: float = 1.0) -> None:
     eventlet.spawn_n(loop)
 
 
-def _harden_eventlet_websocket() -> None:
+def _harden_eventlet_websocket(connect_timeout: float) -> None:
     """Close the gaps eventlet's WebSocket server leaves open by default.
 
     - A message may arrive in any number of fragments; eventlet bounds each frame (python-engineio
@@ -246,11 +246,11 @@ def _harden_eventlet_websocket() -> None:
 
     fanout.install()
     connections.install()
-    engineio_protocol.install()  # the protocol as specified (tests/conformance runs its suites)
+    # the protocol as specified (tests/conformance runs its suites)
+    engineio_protocol.install(connect_timeout=connect_timeout)
 
     def closing_on_garbage(handler):
         def run(ws):
-            fanout.attach(handler, ws)
             try:
                 return handler(ws)
             except ValueError:
