@@ -49,7 +49,7 @@ function sendComposed() {
 /** Alt+Up / Alt+Down: the previous or next joined room. */
 function onRoomKey(event) {
   if (!chat || !event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
-  const names = chat.store.listedRooms().filter((name) => chat.store.rooms.get(name)?.joined);
+  const names = chat.store.sidebarOrder().filter((name) => chat.store.rooms.get(name)?.joined);
   const at = names.indexOf(chat.store.active);
   const next = names[at + (event.key === "ArrowUp" ? -1 : 1)];
   event.preventDefault();
@@ -98,14 +98,31 @@ function onPendingAction(event) {
   else chat.discard(button.dataset.clientId);
 }
 
-// -- panels on narrow screens ------------------------------------------------------------------
+// -- panels: drawers on narrow screens, the member column on wide ones ---------------------------
+// Where the member list is a column of its own (app.css: wider than 1100px), "N online" shows
+// and hides that column instead of opening a drawer.
+const wide = window.matchMedia("(min-width: 1101px)");
+
+function toggleMembersColumn() {
+  const chatNode = byId("chat");
+  chatNode.dataset.members = chatNode.dataset.members === "hidden" ? "" : "hidden";
+  syncMembersToggle();
+}
+
+function syncMembersToggle() {
+  const chatNode = byId("chat");
+  const shown = wide.matches ? chatNode.dataset.members !== "hidden" : chatNode.dataset.panel === "members";
+  byId("toggle-members").setAttribute("aria-expanded", String(shown));
+}
+
 function openPanel(panel) {
+  if (panel === "members" && wide.matches) return toggleMembersColumn();
   const current = byId("chat").dataset.panel;
   const next = current === panel ? "" : panel;
   byId("chat").dataset.panel = next;
   byId("scrim").hidden = !next;
   byId("toggle-sidebar").setAttribute("aria-expanded", String(next === "sidebar"));
-  byId("toggle-members").setAttribute("aria-expanded", String(next === "members"));
+  syncMembersToggle();
 }
 
 function closePanels() {
@@ -130,6 +147,7 @@ function wire() {
   on("composer-text", "input", () => chat && chat.composing());
   on("join-form", "submit", onJoinRoom);
   on("room-list", "click", onRoomClick);
+  on("dm-list", "click", onRoomClick);
   on("pending", "click", onPendingAction);
   on("refresh-rooms", "click", () => chat && chat.refreshRooms());
   on("leave-room", "click", () => chat && chat.store.active && chat.leave(chat.store.active));
@@ -147,6 +165,10 @@ function wire() {
   on("toggle-sidebar", "click", () => openPanel("sidebar"));
   on("toggle-members", "click", () => openPanel("members"));
   on("scrim", "click", closePanels);
+  wide.addEventListener("change", () => {
+    closePanels();
+    syncMembersToggle();
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") closePanels();
     onRoomKey(event);
@@ -155,6 +177,7 @@ function wire() {
 
 function boot() {
   wire();
+  syncMembersToggle();
   if (account) return startChat(account);
   const name = saved.name();
   if (name) startChat(name, true);

@@ -3,10 +3,11 @@ import { Connection } from "./connection.js";
 import { CATCH_UP_OVERLAP, fetchNewer, fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
 import { notifyMention, pageHidden } from "./notify.js";
 import { Outbox } from "./outbox.js";
+import { PresenceNotices } from "./presence.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
 import { cannotScroll, followingBottom, keepingPosition, scrollToBottom } from "./scroll.js";
-import { saved, Store } from "./store.js";
+import { isDm, saved, Store } from "./store.js";
 import { roomEvents } from "./room-events.js";
 import { OTHERS_EXPIRE_MS, TypingNotifier } from "./typing.js";
 
@@ -20,7 +21,9 @@ export class Chat {
   /** me: the nickname or account name; account: true when the session cookie says who we are. */
   constructor(me, { account = false, onRefused, resumed = false }) {
     this.store = new Store();
-    Object.assign(this.store, { me, account });
+    Object.assign(this.store, { me, account, peers: saved.peers(me, account) });
+    if (!account) this.store.guests.add(me);
+    this.presence = new PresenceNotices(me, (room, user, step) => this.notePresence(room, user, step));
     this.conn = new Connection(account ? null : me, {
       onState: (state, attempt) => this.onState(state, attempt),
       onTransport: (name) => view.renderTransport(name),
@@ -36,6 +39,8 @@ export class Chat {
       onChange: (entry) => entry.room === this.store.active && this.renderPending(),
     });
     this.onVisibility = () => this.seen();
+    // Who was in each room, for the next load to show (greyed) until it has rejoined.
+    this.onPageHide = () => saved.setMembers(me, account, [...this.store.rooms.values()]);
     this.ready = false; // connected and back in our rooms: the outbox may send
     this.connects = 0; // which connection an onConnect belongs to, should they overlap
   }
@@ -44,11 +49,17 @@ export class Chat {
     view.showChat(this.store.me);
     // Show the rooms of the last visit at once, with anything still waiting to be sent; they
     // are joined for real when the connection is up.
-    for (const name of this.roomsToJoin()) this.store.room(name);
+    const known = saved.members(this.store.me, this.store.account);
+    for (const name of this.roomsToJoin()) {
+      const members = known[name];
+      if (Array.isArray(members)) this.store.room(name).members = members.filter((m) => typeof m === "string");
+      else this.store.room(name);
+    }
     const wanted = saved.active();
     this.store.active = this.store.rooms.has(wanted) ? wanted : this.store.rooms.keys().next().value || null;
     this.renderAll();
     document.addEventListener("visibilitychange", this.onVisibility);
+    window.addEventListener("pagehide", this.onPageHide);
     this.resyncTimer = setInterval(() => this.resync(), RESYNC_MS);
     this.conn.open();
   }
@@ -58,6 +69,8 @@ export class Chat {
     this.conn.close();
     clearInterval(this.resyncTimer);
     document.removeEventListener("visibilitychange", this.onVisibility);
+    window.removeEventListener("pagehide", this.onPageHide);
+    for (const room of this.store.rooms.values()) this.presence.forget(room);
   }
 
   request(event, data) {
@@ -90,8 +103,12 @@ export class Chat {
 
   // -- connection --------------------------------------------------------------------------------
   onState(state, attempt) {
-    if (state !== "connected") this.ready = false;
+    if (state !== "connected") {
+      this.ready = false;
+      for (const room of this.store.rooms.values()) room.membersStale = true;
+    }
     view.renderConnState(state, attempt);
+    view.renderMembers(this.store);
   }
 
   async onConnect(first) {
@@ -118,7 +135,9 @@ export class Chat {
       after = ack.next;
       if (!after) break;
     }
-    this.store.directory = rooms;
+    const listed = new Set(rooms.map((room) => room.name));
+    const invited = [...this.store.invitations.values()].filter((room) => !listed.has(room.name));
+    this.store.directory = [...rooms, ...invited];
     view.renderRoomList(this.store);
   }
 
@@ -129,14 +148,22 @@ export class Chat {
     const room = this.store.room(name);
     const rejoin = room.joined; // after a reconnect: fetch only what we missed
     const after = room.catchUpFrom(CATCH_UP_OVERLAP);
+    const before = room.members.slice();
+    room.quietPresence = rejoin;
     const ack = await this.request("join", { room: name });
+    room.quietPresence = false;
     if (!ack.ok) {
       if (!room.joined && !TRANSIENT.has(ack.error.code)) this.forget(name);
-      if (quiet) view.toast(`Could not join #${name}: ${ack.error.message}`);
+      if (quiet) view.toast(`Could not join ${this.store.label(name)}: ${ack.error.message}`);
       return ack.error;
     }
     room.joined = true;
+    room.kind = ack.room ? ack.room.kind : room.kind;
     room.members = ack.members;
+    room.membersStale = false;
+    // Back after a drop: whoever is gone may only be reconnecting too (presence.js).
+    if (rejoin) this.presence.rejoined(room, before, ack.members);
+    this.learnPeer(name, [...ack.members, ...ack.history.map((message) => message.author)]);
     if (rejoin) await this.catchUp(room, after);
     else this.addHistory(room, ack.history);
     saved.setRooms(this.store.joinedNames());
@@ -156,7 +183,7 @@ export class Chat {
     room.catchingUp = true;
     const { messages, error } = await fetchNewer(this.conn, room.name, after);
     room.catchingUp = false;
-    if (error && away) view.toast(`Could not catch up on #${room.name}: ${error.message}`);
+    if (error && away) view.toast(`Could not catch up on ${this.store.label(room.name)}: ${error.message}`);
     this.addMessages(room, messages, { fresh: true, away });
   }
 
@@ -180,6 +207,7 @@ export class Chat {
 
   forget(name) {
     const wasActive = this.store.active === name;
+    if (this.store.rooms.has(name)) this.presence.forget(this.store.rooms.get(name));
     this.store.forget(name);
     saved.setRooms(this.store.joinedNames());
     if (wasActive && this.store.active) this.activate(this.store.active);
@@ -195,6 +223,7 @@ export class Chat {
     this.typing.stop();
     this.store.active = name;
     room.unread = 0;
+    room.mentions = 0;
     saved.setActive(name);
     this.renderAll();
     scrollToBottom();
@@ -220,14 +249,24 @@ export class Chat {
     if (mine && message.client_id) this.outbox.delivered(message.client_id);
     const index = room.addMessage(message);
     if (index < 0) return;
+    if (message.guest && !this.store.guests.has(message.author)) {
+      this.store.guests.add(message.author);
+      if (this.isActive(room)) view.renderMembers(this.store);
+    }
     // Unread: not in front of the reader. New (divider): also what came while we were offline.
     const unread = fresh && !mine && (!this.isActive(room) || pageHidden());
     if ((unread || (fresh && !mine && away)) && room.dividerId === null) room.dividerId = message.id;
     if (this.isActive(room)) view.insertItem(this.store, index);
+    if (isDm(room.name) && !mine) this.learnPeer(room.name, [message.author]);
     if (!unread) return;
     room.unread += 1;
+    const forMe = mentions(message.text, this.store.me);
+    // Everything in a DM is for me: it counts like a mention.
+    if (forMe || isDm(room.name)) room.mentions += 1;
     view.renderRoomList(this.store);
-    if (pageHidden() && mentions(message.text, this.store.me)) notifyMention(message, (name) => this.activate(name));
+    if (pageHidden() && forMe) {
+      notifyMention(message, this.store.label(room.name), (name) => this.activate(name));
+    }
   }
 
   /** The tab is visible again: what arrived in the room in view has been seen. */
@@ -235,6 +274,7 @@ export class Chat {
     const room = this.store.activeRoom;
     if (pageHidden() || !room || !room.unread) return;
     room.unread = 0;
+    room.mentions = 0;
     view.renderRoomList(this.store);
   }
 
@@ -279,6 +319,32 @@ export class Chat {
   /** If the messages do not fill the pane there is nothing to scroll, so fetch more now. */
   fillScreen(room) {
     if (this.isActive(room) && room.joined && cannotScroll() && !room.reachedStart) this.loadOlder();
+  }
+
+  // -- presence and direct messages ------------------------------------------------------------
+  /** Draw that `user` joined or left: a new line, or the last line if it is about presence too. */
+  notePresence(room, user, step) {
+    const { index, merged } = room.addPresence(user, step);
+    if (!this.isActive(room)) return;
+    followingBottom(() => (merged ? view.replaceItem(this.store, index) : view.insertItem(this.store, index)));
+  }
+
+  /**
+   * The other person of a DM, from names seen in it (members, authors, who opened it). The
+   * protocol names DMs by user ids only (dm-3-7) and gives no way to look the ids up, so the
+   * page remembers the name once it has seen it.
+   */
+  learnPeer(name, names) {
+    if (!isDm(name) || this.store.peers.has(name)) return;
+    const other = names.find((candidate) => typeof candidate === "string" && !this.store.isMe(candidate));
+    if (!other) return;
+    this.store.peers.set(name, other);
+    saved.setPeers(this.store.me, this.store.account, this.store.peers);
+    view.renderRoomList(this.store);
+    if (this.store.active === name) {
+      view.renderRoomHeader(this.store);
+      view.renderIntro(this.store);
+    }
   }
 
   // -- live messages and typing -----------------------------------------------------------------

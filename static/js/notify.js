@@ -29,13 +29,16 @@ export function dismiss() {
 
 const BODY_MAX = 140;
 
-/** Notify about a message that mentions us; clicking it brings the tab and the room up. */
-export function notifyMention(message, onOpen) {
+/**
+ * Notify about a message that mentions us; clicking it brings the tab and the room up.
+ * `where` is how the room is called on screen: "#general", or the other person of a DM.
+ */
+export function notifyMention(message, where, onOpen) {
   if (!supported() || Notification.permission !== "granted") return;
   const body = message.text.length > BODY_MAX ? `${message.text.slice(0, BODY_MAX)}...` : message.text;
   try {
     // Notifications show text only; no markup is interpreted.
-    const note = new Notification(`${message.author} mentioned you in #${message.room}`, {
+    const note = new Notification(`${message.author} mentioned you in ${where}`, {
       body, tag: `parley-${message.room}`, icon: "/static/css/favicon.svg",
     });
     note.onclick = () => {

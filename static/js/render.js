@@ -2,10 +2,11 @@
 // User text only ever goes through textContent (see dom.js); the conversation is in timeline.js.
 import { byId, el, fill } from "./dom.js";
 import { typingSentence } from "./format.js";
+import { isDm } from "./store.js";
 import { avatarInto } from "./timeline.js";
 
 export {
-  insertItem, removeItem, renderDivider, renderHistoryStatus, renderPending, renderTimeline,
+  insertItem, removeItem, renderDivider, renderHistoryStatus, renderIntro, renderPending, renderTimeline, replaceItem,
 } from "./timeline.js";
 
 const CONN_LABELS = {
@@ -60,24 +61,48 @@ export function renderTransport(name) {
 }
 
 // -- rooms -------------------------------------------------------------------------------------
+function unreadBadge(room) {
+  const count = room.unread > 99 ? "99+" : String(room.unread);
+  // A mention of me (or any message in a DM, which is always for me) gets a badge of its own kind.
+  if (room.mentions > 0) {
+    const label = `${room.unread} unread, ${room.mentions} for you`;
+    return el("span", { className: "badge badge-mention", attrs: { "aria-label": label }, title: label },
+      el("span", { className: "badge-at", text: "@", attrs: { "aria-hidden": "true" } }), count);
+  }
+  return el("span", { className: "badge", text: count, attrs: { "aria-label": `${room.unread} unread` } });
+}
+
 function roomButton(store, name) {
   const room = store.rooms.get(name);
+  const dm = isDm(name);
+  const label = store.label(name);
+  let mark;
+  if (dm) {
+    mark = el("span", { className: "avatar tiny", attrs: { "aria-hidden": "true" } });
+    avatarInto(mark, store.peers.get(name) || "?");
+  } else {
+    mark = el("span", { className: "room-hash", text: "#", attrs: { "aria-hidden": "true" } });
+  }
   const button = el("button", { type: "button", className: "room-btn", dataset: { room: name } },
-    el("span", { className: "room-hash", text: "#", attrs: { "aria-hidden": "true" } }),
-    el("span", { className: "room-name", text: name }),
-  );
+    mark, el("span", { className: "room-name", text: dm ? label : name }));
   if (room && room.joined) button.classList.add("joined");
   if (room && room.unread > 0) {
-    button.append(el("span", { className: "badge", text: room.unread > 99 ? "99+" : String(room.unread),
-      attrs: { "aria-label": `${room.unread} unread` } }));
+    button.classList.add("unread");
+    button.append(unreadBadge(room));
   }
   if (name === store.active) button.setAttribute("aria-current", "page");
-  button.title = room && room.joined ? `Open #${name}` : `Join #${name}`;
+  button.title = room && room.joined ? `Open ${label}` : `Join ${label}`;
   return button;
 }
 
 export function renderRoomList(store) {
   fill(byId("room-list"), store.listedRooms().map((name) => el("li", {}, roomButton(store, name))));
+  const dms = store.listedDms();
+  fill(byId("dm-list"), dms.map((name) => el("li", {}, roomButton(store, name))));
+  byId("dm-section").hidden = dms.length === 0;
+  // On a phone the room list is behind a button: a dot on it says something there is for you.
+  const mentioned = [...store.rooms.values()].some((room) => room.mentions > 0 && room.name !== store.active);
+  byId("toggle-sidebar").classList.toggle("has-mention", mentioned);
   renderTitle(store);
 }
 
@@ -85,39 +110,70 @@ export function renderRoomList(store) {
 export function renderTitle(store) {
   const room = store.activeRoom;
   const unread = store.unreadTotal;
-  document.title = `${unread ? `(${unread}) ` : ""}${room ? `#${room.name} · ` : ""}Parley`;
+  document.title = `${unread ? `(${unread}) ` : ""}${room ? `${store.label(room.name)} · ` : ""}Parley`;
 }
 
 export function renderRoomHeader(store) {
   const room = store.activeRoom;
-  byId("room-title").textContent = room ? `#${room.name}` : "No room";
+  const title = byId("room-title");
+  const label = room ? store.label(room.name) : "No room";
+  title.textContent = label;
+  title.dataset.kind = room && isDm(room.name) ? "dm" : "room";
+  title.title = room && isDm(room.name) ? `Direct messages with ${label}` : "";
   byId("leave-room").disabled = !room;
   const text = byId("composer-text");
   text.disabled = !room;
   byId("composer").querySelector("button[type=submit]").disabled = !room;
-  text.placeholder = room ? `Message #${room.name}` : "Join a room to chat";
+  text.placeholder = room ? `Message ${label}` : "Join a room to chat";
   byId("empty-state").hidden = Boolean(room);
   renderTitle(store);
 }
 
 // -- members and typing ------------------------------------------------------------------------
+const STALE_NOTES = {
+  connecting: ["Connecting...", "These were here on your last visit."],
+  reconnecting: ["Reconnecting...", "These were here when the connection dropped."],
+  offline: ["Offline.", "These were here when the connection dropped."],
+};
+
 export function renderMembers(store) {
   const room = store.activeRoom;
   const members = room ? room.members : [];
+  // Until the server has answered our (re)join, the list is the last one known: kept, greyed.
+  const conn = byId("chat").dataset.conn || "connecting";
+  const stale = Boolean(room) && (room.membersStale || conn !== "connected");
+  byId("members").dataset.stale = String(stale);
+  const note = byId("members-stale");
+  note.hidden = !stale;
+  const [state, which] = STALE_NOTES[conn] || STALE_NOTES.reconnecting;
+  note.textContent = stale ? (members.length ? `${state} ${which}` : state) : "";
+  const toggle = byId("toggle-members");
+  toggle.classList.toggle("stale", stale);
+  toggle.title = stale ? "Last known members; not connected" : "Show or hide the member list";
   byId("member-count").textContent = String(members.length);
   fill(byId("member-list"), members.map((name) => {
-    const avatar = el("span", { className: "avatar small", attrs: { "aria-hidden": "true" } });
+    const guest = store.guests.has(name);
+    const avatar = el("span", {
+      className: guest ? "avatar small guest" : "avatar small", attrs: { "aria-hidden": "true" },
+    });
     avatarInto(avatar, name);
-    const label = el("span", { className: "member-name", text: name, title: name });
+    const label = el("span", { className: "member-name", text: name, title: guest ? `${name} (guest)` : name });
     const item = el("li", { className: "member" }, avatar, label);
     if (name === store.me) item.append(el("span", { className: "you", text: "(you)" }));
+    else if (guest) item.append(el("span", { className: "you", text: "guest" }));
     return item;
   }));
 }
 
 export function renderTyping(store) {
   const room = store.activeRoom;
-  byId("typing").textContent = room ? typingSentence(room.typingUsers()) : "";
+  const users = room ? room.typingUsers() : [];
+  const line = byId("typing");
+  line.dataset.active = String(users.length > 0);
+  if (!users.length) return line.replaceChildren();
+  const dots = el("span", { className: "typing-dots", attrs: { "aria-hidden": "true" } },
+    el("span"), el("span"), el("span"));
+  line.replaceChildren(dots, typingSentence(users));
 }
 
 // -- messages to the user ----------------------------------------------------------------------
@@ -125,7 +181,8 @@ const TOAST_MS = 6000;
 
 /** A short, non-blocking notice in the corner; errors from acks land here. */
 export function toast(message, kind = "error") {
-  const node = el("div", { className: `toast ${kind}`, text: message });
+  const node = el("div", { className: `toast ${kind}`, text: message, title: "Click to dismiss" });
+  node.addEventListener("click", () => node.remove());
   byId("toasts").append(node);
   setTimeout(() => node.remove(), TOAST_MS);
 }

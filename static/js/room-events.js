@@ -1,33 +1,31 @@
 // What the server says about rooms besides messages: who came and went, who is typing, and
 // moderation (a message deleted, being removed from a room, being invited to one).
 import * as view from "./render.js";
-import { followingBottom } from "./scroll.js";
+import { isDm } from "./store.js";
 
 /** Handlers for Socket.IO events, bound to the chat controller. */
 export function roomEvents(chat) {
   const { store } = chat;
   const roomOf = (name) => store.rooms.get(name) || null;
 
-  function addNotice(room, text) {
-    const index = room.addNotice(text);
-    if (chat.isActive(room)) followingBottom(() => view.insertItem(store, index));
-  }
-
   return {
-    presence({ room: name, user, event, members }) {
+    presence({ room: name, user, members }) {
       const room = roomOf(name);
-      if (!room) return;
+      if (!room || !Array.isArray(members)) return;
       const was = room.members.includes(user);
       room.members = members;
+      room.membersStale = false;
       const is = members.includes(user);
       if (!is) chat.setTyping(room, user, false);
-      if (user !== store.me && was !== is) addNotice(room, `${user} ${event === "join" ? "joined" : "left"}`);
+      // While we rejoin, the rejoin's ack says who came and went (chat.js join).
+      if (!room.quietPresence) chat.presence.changed(room, user, was, is);
+      if (is) chat.learnPeer(name, [user]);
       if (chat.isActive(room)) view.renderMembers(store);
     },
 
     typing({ room: name, user, typing }) {
       const room = roomOf(name);
-      if (room && user !== store.me) chat.setTyping(room, user, typing);
+      if (room && !store.isMe(user)) chat.setTyping(room, user, typing);
     },
 
     message_deleted({ room: name, id }) {
@@ -42,17 +40,29 @@ export function roomEvents(chat) {
     },
 
     kicked({ room: name, by }) {
+      store.invitations.delete(name);
       if (!roomOf(name)) return;
+      const label = store.label(name);
       chat.forget(name);
-      view.toast(`${by || "A moderator"} removed you from #${name}.`, "info");
+      view.toast(`${by || "A moderator"} removed you from ${label}.`, "info");
     },
 
     invited({ room: name, by }) {
-      if (!store.directory.some((entry) => entry.name === name)) {
-        store.directory = [...store.directory, { name, kind: "private" }];
+      const dm = isDm(name);
+      const entry = { name, kind: dm ? "dm" : "private" };
+      store.invitations.set(name, entry);
+      if (!store.directory.some((room) => room.name === name)) store.directory = [...store.directory, entry];
+      if (!dm) {
         view.renderRoomList(store);
+        return view.toast(`${by || "Someone"} invited you to #${name}.`, "info");
       }
-      view.toast(`${by || "Someone"} invited you to #${name}.`, "info");
+      // A DM is for us: the one who opened it is the other person. Opening it again sends
+      // `invited` again; only the first one is news.
+      if (by) chat.learnPeer(name, [by]);
+      view.renderRoomList(store);
+      if (roomOf(name) && roomOf(name).joined) return;
+      view.toast(`${by || "Someone"} opened a direct conversation with you.`, "info");
+      chat.join(name, { quiet: true });
     },
   };
 }

@@ -24,11 +24,16 @@ export class RoomState {
   constructor(name) {
     this.name = name;
     this.joined = false;
+    this.kind = null; // "public", "private" or "dm", once joined
     this.items = []; // messages and notices, in display order
     this.ids = new Set(); // message ids present, for dedupe
     this.members = [];
+    this.membersStale = true; // the list is the last one known, not the server's word since we (re)joined
+    this.quietPresence = false; // rejoining: presence events are summed up when the ack comes
+    this.leaving = new Map(); // user -> timer: left a moment ago, maybe only to reconnect (presence.js)
     this.typing = new Map(); // user -> timer that forgets them
     this.unread = 0;
+    this.mentions = 0; // of the unread, how many mention me
     this.dividerId = null; // id of the first message that came while the reader was away
     this.reachedStart = false; // no older history on the server
     this.loadingOlder = false;
@@ -81,13 +86,27 @@ export class RoomState {
     return index;
   }
 
-  /** Add a local notice ("alice joined") after the newest message; answer its index. */
-  addNotice(text) {
+  /**
+   * Note that `user` joined or left (`step`). Changes with no message between them share one
+   * line: answers {index, merged}, merged when the last line took it.
+   */
+  addPresence(user, step) {
+    const last = this.items[this.items.length - 1];
+    if (last && last.kind === "presence") {
+      if (!last.changes.has(user)) last.changes.set(user, []);
+      last.changes.get(user).push(step);
+      return { index: this.items.length - 1, merged: true };
+    }
     noticeSeq += 1;
-    const item = { kind: "notice", text, key: [this.newestId ?? 0, noticeSeq] };
+    const item = { kind: "presence", changes: new Map([[user, [step]]]), key: [this.newestId ?? 0, noticeSeq] };
     const index = insertionIndex(this.items, item);
     this.items.splice(index, 0, item);
-    return index;
+    return { index, merged: false };
+  }
+
+  /** Nothing said here yet (as far back as the server keeps). */
+  get empty() {
+    return this.reachedStart && !this.items.some((item) => item.kind === "message");
   }
 
   typingUsers() {
@@ -95,12 +114,30 @@ export class RoomState {
   }
 }
 
+/** A direct conversation: the server names them dm-<lower id>-<higher id>, a name no other room may take. */
+export const isDm = (name) => /^dm-\d+-\d+$/.test(name);
+
 export class Store {
   constructor() {
     this.me = null;
     this.rooms = new Map(); // name -> RoomState, for rooms joined or being joined
     this.directory = []; // public rooms from the server: [{name, kind, created_at}]
+    // Rooms we were invited to since the page loaded: a directory page asked for before the
+    // invitation may not list them yet, and must not drop them from the sidebar.
+    this.invitations = new Map(); // name -> {name, kind}
     this.active = null; // name of the room in view
+    this.peers = new Map(); // DM room name -> the other person's name, once the page has learnt it
+    this.guests = new Set(); // names seen on guests' messages: their member-list entries say so
+  }
+
+  isMe(name) {
+    return Boolean(this.me) && name.toLowerCase() === this.me.toLowerCase();
+  }
+
+  /** "#general", or for a DM the other person's name (see chat.js learnPeer). */
+  label(name) {
+    if (!isDm(name)) return `#${name}`;
+    return this.peers.get(name) || "Direct message";
   }
 
   room(name) {
@@ -116,6 +153,13 @@ export class Store {
     return [...this.rooms.values()].filter((room) => room.joined).map((room) => room.name);
   }
 
+  /** Unread mentions of me in all rooms (and unread DMs, which are all for me). */
+  get mentionTotal() {
+    let total = 0;
+    for (const room of this.rooms.values()) total += room.mentions;
+    return total;
+  }
+
   /** Unread messages in all rooms, for the tab title. */
   get unreadTotal() {
     let total = 0;
@@ -126,15 +170,32 @@ export class Store {
   forget(name) {
     const room = this.rooms.get(name);
     if (room) room.typing.forEach((timer) => clearTimeout(timer));
+    if (room) room.leaving.forEach((timer) => clearTimeout(timer));
     this.rooms.delete(name);
     if (this.active === name) this.active = this.joinedNames()[0] || null;
   }
 
   /** Every room to list: the server's directory plus any joined room it does not show. */
-  listedRooms() {
+  allRooms() {
     const names = new Set(this.directory.map((room) => room.name));
     for (const name of this.rooms.keys()) names.add(name);
     return [...names].sort();
+  }
+
+  /** The rooms of the sidebar's "Rooms" section, by name. */
+  listedRooms() {
+    return this.allRooms().filter((name) => !isDm(name));
+  }
+
+  /** Direct conversations, by the other person's name. */
+  listedDms() {
+    const byLabel = (a, b) => this.label(a).localeCompare(this.label(b));
+    return this.allRooms().filter(isDm).sort(byLabel);
+  }
+
+  /** The sidebar's order: rooms, then direct messages (Alt+Up/Down walk it). */
+  sidebarOrder() {
+    return [...this.listedRooms(), ...this.listedDms()];
   }
 }
 
@@ -142,6 +203,15 @@ export class Store {
 const KEYS = {
   name: "parley.name", rooms: "parley.rooms", active: "parley.active", notifyAsked: "parley.notify-asked",
 };
+const MEMBERS_KEPT = 200; // names per room remembered for the next page load; a big room shows the first ones
+
+/** A per-person key: guests and accounts of the same name never share what is remembered. */
+const personal = (what, me, account) => `parley.${what}.${account ? "user" : "guest"}.${me.toLowerCase()}`;
+
+function readMap(key) {
+  const value = storage.readJson(key, {});
+  return value && typeof value === "object" ? value : {};
+}
 
 /** localStorage that never throws: with storage disabled or full the page works, it just forgets. */
 export const storage = {
@@ -183,5 +253,13 @@ export const saved = {
   notifyAsked: () => storage.read(KEYS.notifyAsked) === "yes",
   setNotifyAsked: () => storage.write(KEYS.notifyAsked, "yes"),
   /** Where this person's unsent messages wait (guests and accounts never share a queue). */
-  outboxKey: (me, account) => `parley.outbox.${account ? "user" : "guest"}.${me.toLowerCase()}`,
+  outboxKey: (me, account) => personal("outbox", me, account),
+  /** The other person of each DM: {room: name}. */
+  peers: (me, account) => new Map(Object.entries(readMap(personal("peers", me, account)))
+    .filter(([, name]) => typeof name === "string")),
+  setPeers: (me, account, peers) => storage.writeJson(personal("peers", me, account), Object.fromEntries(peers)),
+  /** Who was in each room when the page was last closed: shown, marked stale, until the rejoin. */
+  members: (me, account) => readMap(personal("members", me, account)),
+  setMembers: (me, account, rooms) => storage.writeJson(personal("members", me, account), Object.fromEntries(
+    rooms.map((room) => [room.name, room.members.slice(0, MEMBERS_KEPT)]))),
 };

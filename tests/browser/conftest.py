@@ -52,7 +52,8 @@ def open_chat(browser, live_server):
 
     Each call gets its own browser context (own localStorage), so two calls are two people.
     ``phone=True`` opens a phone-sized touch screen; ``init_script`` runs in every document before
-    the page's own scripts (stubs); ``setup(page)`` runs before the first navigation (routes, clock).
+    the page's own scripts (stubs); ``setup(page)`` runs before the first navigation (routes, clock);
+    ``timezone`` sets the browser's time zone (an IANA name).
     JavaScript errors and Content-Security-Policy violations (the server sends a strict CSP,
     webapp/security.py) on any page fail the test.
     """
@@ -62,10 +63,12 @@ def open_chat(browser, live_server):
 
     def _open(
         name: str | None = None, query: str = "", server=None, login: bool = True,
-        phone: bool = False, init_script: str | None = None, setup=None,
+        phone: bool = False, init_script: str | None = None, setup=None, timezone: str | None = None,
     ) -> ChatPage:
         # Reduced motion: drawers appear at once, so screenshots never catch a transition.
         screen = {"viewport": PHONE, "has_touch": True, "is_mobile": True} if phone else {"viewport": DESKTOP}
+        if timezone:
+            screen["timezone_id"] = timezone
         context = browser.new_context(**screen, reduced_motion="reduce")
         context.set_default_timeout(10_000)
         contexts.append(context)

@@ -82,6 +82,10 @@ class ChatPage:
     def notices(self) -> Locator:
         return self.page.locator("#messages .notice")
 
+    def notice_texts(self) -> list[str]:
+        """Every join/leave line of the room in view, top to bottom."""
+        return self.notices.all_text_contents()
+
     @property
     def members(self) -> Locator:
         return self.page.locator("#member-list")
@@ -93,5 +97,16 @@ class ChatPage:
     def room_button(self, room: str) -> Locator:
         return self.page.locator(f"#room-list button[data-room='{room}']")
 
-    def screenshot(self, name: str, path: Path | None = None) -> None:
-        self.page.screenshot(path=str(path or ARTIFACTS / f"{name}.png"))
+    def dm_button(self, room: str) -> Locator:
+        return self.page.locator(f"#dm-list button[data-room='{room}']")
+
+    @property
+    def title(self) -> Locator:
+        return self.page.locator("#room-title")
+
+    @property
+    def toasts(self) -> Locator:
+        return self.page.locator("#toasts .toast")
+
+    def screenshot(self, name: str, path: Path | None = None, full_page: bool = False) -> None:
+        self.page.screenshot(path=str(path or ARTIFACTS / f"{name}.png"), full_page=full_page)

@@ -123,13 +123,21 @@ def _unread_rooms_get_a_divider(alice, bob, guest, room):
     expect(bob.message_item("First thing while you were away").locator(".tag")).to_have_text("guest")
     bob.send(f"Thanks @{alice.name}, reading it now.")
     expect(alice.message_item(f"Thanks @{alice.name}, reading it now.")).to_have_class(re.compile(r"\bmentions-me\b"))
+    # For the picture: a mention of bob waiting in another room, and alice typing.
+    assert guest.call("join", {"room": "general"})["ok"]
+    guest.call("message", {"room": "general", "text": f"@{bob.name} got a minute?", "client_id": "g-2"})
+    expect(bob.room_button("general").locator(".badge-mention")).to_have_text("@1")
+    alice.composer.press_sequentially("Looks good")
+    expect(bob.typing).to_have_text(f"{alice.name} is typing...")
     bob.screenshot("formatting-divider")
     # The README's picture is refreshed on request only, so `make test` leaves the tree clean:
     # PARLEY_README_SCREENSHOT=1 make test
     readme = ROOT / "docs" / "screenshot.png" if os.environ.get("PARLEY_README_SCREENSHOT") else None
     bob.screenshot("readme", path=readme)
 
+    alice.composer.fill("")
     # Switching away and back: everything has been read, the divider is gone.
     bob.open_room("general")
+    expect(bob.message(f"@{bob.name} got a minute?")).to_be_visible()
     bob.open_room(room)
     expect(bob.page.locator("#messages .new-divider")).to_have_count(0)
