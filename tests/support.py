@@ -43,6 +43,9 @@ class LiveServer:
             # Tests share one server from one address: room creation is limited per address
             # (tests/security/test_abuse.py sets the limits it tests).
             "RATE_LIMIT_CREATE_ROOM": "100000 per hour",
+            # A chat ban of an account also closes its addresses to guests for a while: here
+            # that would be every test's address (tests/security/test_moderation.py sets it).
+            "BAN_ADDRESS_MINUTES": "0",
             **env,
         }
         self.proc: subprocess.Popen | None = None

@@ -86,6 +86,16 @@ class Config:
         # reconnects and catches up. Room for the largest answer: a full page of history.
         self.MAX_QUEUED_BYTES = int(env.get("MAX_QUEUED_BYTES", str(4 << 20)))
         self.GUESTS_ALLOWED = env.get("GUESTS_ALLOWED", "true").lower() in ("1", "true", "yes")
+        # Moderation (docs/security.md, "Moderation"), in minutes; fractions allowed. A banned
+        # account's addresses are closed to guests for BAN_ADDRESS_MINUTES: long enough that
+        # the person cannot walk back in under a nickname, short enough that others behind the
+        # same address (an office NAT, a mobile carrier) are not locked out for a day.
+        self.BAN_ADDRESS_MINUTES = float(env.get("BAN_ADDRESS_MINUTES", "60"))
+        # An admin's ban of a guest (its name and addresses) when the ban gives no "minutes".
+        self.BAN_GUEST_MINUTES = float(env.get("BAN_GUEST_MINUTES", "60"))
+        # A kick from a public room keeps that person, and guests from their addresses, out of
+        # the room this long: a cooling-off, not an exile (a ban is for that).
+        self.KICK_MINUTES = float(env.get("KICK_MINUTES", "15"))
         # Rate limits ("N per period" in the ``limits`` notation), per user, and per address for
         # guests. Generous for people, tight for scripts gone wrong.
         self.RATE_LIMIT_MESSAGE = env.get("RATE_LIMIT_MESSAGE", "30 per 10 seconds")
@@ -99,6 +109,9 @@ class Config:
         # so this is how often one person can notify others. A person opens a DM or invites
         # someone now and then; an owner inviting a team of 30 one by one still fits.
         self.RATE_LIMIT_INVITE = env.get("RATE_LIMIT_INVITE", "30 per 10 minutes")
+        # Blocks and unblocks per user: a person blocks someone now and then; a script toggling
+        # a block to churn the database gets a few a minute.
+        self.RATE_LIMIT_BLOCK = env.get("RATE_LIMIT_BLOCK", "30 per hour")
         # History pages per user (Socket.IO, /ws and REST). A reconnect catches up each joined
         # room (one page usually, 100 messages each) and the page re-reads every room every
         # 30 s; 60 covers two full pages for each of the 30 rooms RATE_LIMIT_JOIN lets a user

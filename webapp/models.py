@@ -1,4 +1,4 @@
-"""SQLAlchemy models: rooms and the messages posted to them."""
+"""SQLAlchemy models: accounts, rooms, the messages posted to them, and moderation."""
 from __future__ import annotations
 
 import secrets
@@ -167,3 +167,47 @@ class Message(db.Model):
             "created_at": iso(self.created_at),
             "client_id": self.client_id,
         }
+
+
+class Ban(db.Model):
+    """One thing kept out until ``expires_at`` (None: until lifted): an account, a guest name or
+    an address, from the whole server or (``room_id``) from one public room.
+
+    A row without ``address`` bans its identity: ``user_id`` (an account; the account ban itself
+    is ``users.banned_at``, this row records who and why) or ``name_key`` (a guest name, folded).
+    A row with ``address`` bans that address for guests, and ``user_id``/``name_key`` say whose
+    ban it came with, so lifting a person's ban lifts their addresses' too
+    (webapp/chat/moderation.py).
+    """
+
+    __tablename__ = "bans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    name_key: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    room_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Block(db.Model):
+    """``blocker`` takes no DMs or invitations from ``blocked`` (webapp/chat/moderation.py)."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -76,7 +76,7 @@ def test_oversized_text_and_bad_json_are_answered_not_closed(live_server):
     raw.text('{"op": "shout", "ref": 9}')
     assert raw.read_json() == {"ref": 9, "ok": False, "error": {
         "code": "unknown_event", "message": "Unknown op 'shout'; ops are auth, join, leave, "
-        "message, typing, history, rooms."}}
+        "message, typing, history, rooms, ban, unban, bans, block, blocks."}}
     raw.close()
 
 

@@ -17,7 +17,7 @@ import redis
 from flask import Flask, appcontext_popped, appcontext_pushed, current_app
 
 from webapp import gateway
-from webapp.chat import service
+from webapp.chat import moderation, service
 from webapp.extensions import presence, socketio
 from webapp.redisguard import client_options
 
@@ -55,7 +55,7 @@ def duties(app: Flask):
     # Three beats per TTL: one late beat (a busy process, a Redis blip) does not drop anybody.
     presence.start(socketio, _announce_leave, interval=app.config["PRESENCE_TTL"] / 3)
     if app.config["REDIS_URL"]:
-        socketio.start_background_task(_listen_for_closes, app.config["REDIS_URL"])
+        socketio.start_background_task(_listen_for_closes, app, app.config["REDIS_URL"])
         # Subscribe to the message queue now: python-socketio would wait for the first Socket.IO
         # client, and a process serving only plain WebSocket clients (/ws) would miss events.
         gateway.start_client_manager()
@@ -85,9 +85,19 @@ def close_room_everywhere(room: str) -> None:
     _everywhere({"op": "close", "room": room})
 
 
-def kick_everywhere(room: str, key: str, name: str, by: str) -> None:
-    """Take the connections of identity ``key`` (user ``name``) out of ``room``, everywhere."""
-    _everywhere({"op": "kick", "room": room, "key": key, "name": name, "by": by})
+def ban_everywhere(room: str, ban: dict | None) -> None:
+    """Close the connections in identity room ``room`` on every process, each process banning
+    their addresses first as ``ban`` says (``moderation.ban_addresses``; None: no address ban).
+
+    Only the process holding a connection knows its address, hence the order does it there.
+    """
+    _everywhere({"op": "ban", "room": room, "ban": ban})
+
+
+def kick_everywhere(room: str, key: str, name: str, by: str, ban: dict | None = None) -> None:
+    """Take the connections of identity ``key`` (user ``name``) out of ``room``, everywhere;
+    with ``ban``, their addresses are kept out of it too (a kick from a public room)."""
+    _everywhere({"op": "kick", "room": room, "key": key, "name": name, "by": by, "ban": ban})
 
 
 def _everywhere(order: dict) -> None:
@@ -104,10 +114,31 @@ def _everywhere(order: dict) -> None:
 
 def _carry_out(order: dict) -> None:
     """Act on this process's own connections."""
-    if order.get("op") == "close":
+    op = order.get("op")
+    if op in ("ban", "kick") and order.get("ban"):
+        _ban_local_addresses(order["room"] if op == "ban" else order["key"], order["ban"])
+    if op in ("close", "ban"):
         close_local_room(order["room"])
-    elif order.get("op") == "kick":
+    elif op == "kick":
         _kick_local(order["room"], order["key"], order["name"], order["by"])
+
+
+def _ban_local_addresses(room: str, ban: dict) -> None:
+    """Ban the addresses of this process's connections in identity room ``room``, before they
+    are closed or kicked (so that reconnecting at once is refused already)."""
+    addresses = set()
+    for _, eio_sid in list(socketio.server.manager.get_participants("/", room)):
+        addresses.add((socketio.server.environ.get(eio_sid) or {}).get("REMOTE_ADDR"))
+    hub = getattr(socketio.server.manager, "gateway", None)  # plain WebSocket clients too
+    for conn in list(hub.rooms.get(room, ())) if hub is not None else ():
+        addresses.add(conn.member.address if conn.member is not None else None)
+    addresses.discard(None)
+    if not addresses:
+        return
+    try:
+        moderation.ban_addresses(addresses, ban)
+    except Exception:  # the database failed: still close or kick them
+        log.exception("banning the addresses of %s failed", room)
 
 
 def close_local_room(room: str) -> None:
@@ -136,7 +167,7 @@ def _kick_local(room: str, key: str, name: str, by: str) -> None:
         socketio.emit("presence", service.presence_event(room, member, "leave"), to=room)
 
 
-def _listen_for_closes(url: str) -> None:
+def _listen_for_closes(app: Flask, url: str) -> None:
     """Subscribe to moderation orders; after a Redis failure, subscribe again."""
     while True:
         try:
@@ -146,7 +177,8 @@ def _listen_for_closes(url: str) -> None:
             pubsub.subscribe(CLOSE_CHANNEL)
             for message in pubsub.listen():
                 try:
-                    _carry_out(json.loads(message["data"]))
+                    with app.app_context():  # a ban writes its addresses' rows
+                        _carry_out(json.loads(message["data"]))
                 except (ValueError, KeyError, TypeError):
                     log.warning("ignoring a malformed moderation order")
         except redis.RedisError as exc:

@@ -7,7 +7,7 @@ from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from webapp.chat import cluster, rooms, service
+from webapp.chat import cluster, moderation, rooms, service
 from webapp.errors import AppError, Flooding, InvalidPayload, socket_error_handler
 from webapp.extensions import socketio
 
@@ -146,8 +146,8 @@ def on_invite(data):
 @client_event("kick")
 def on_kick(data):
     member = _member()
-    room, key, name = rooms.kick(member, data)
-    cluster.kick_everywhere(room, key, name, by=member.name)
+    room, key, name, ban = rooms.kick(member, data)
+    cluster.kick_everywhere(room, key, name, by=member.name, ban=ban)
     return {"ok": True}
 
 
@@ -160,8 +160,29 @@ def on_delete_message(data):
 
 @client_event("ban")
 def on_ban(data):
-    close_connections(rooms.ban(_member(), data))
+    cluster.ban_everywhere(*moderation.ban(_member(), data))
     return {"ok": True}
+
+
+@client_event("unban")
+def on_unban(data):
+    return {"ok": True, "lifted": moderation.unban(_member(), data)}
+
+
+@client_event("bans")
+def on_bans(data):
+    return {"ok": True, "bans": moderation.list_bans(_member(), data)}
+
+
+@client_event("block")
+def on_block(data):
+    rooms.block(_member(), data)
+    return {"ok": True}
+
+
+@client_event("blocks")
+def on_blocks(data):
+    return {"ok": True, "blocks": rooms.list_blocks(_member(), data)}
 
 
 @socketio.on("*")

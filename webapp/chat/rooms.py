@@ -1,7 +1,7 @@
-"""Private rooms, direct conversations and moderation: who may do it, and what changes.
+"""Private rooms, direct conversations, kicks and blocks: who may do it, and what changes.
 
 Service layer like ``service.py``: no sockets. The handlers turn the answers into broadcasts,
-kicks and disconnections.
+kicks and disconnections. Bans, and what a kick or a block keeps out, are ``moderation.py``'s.
 """
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
-from webapp.chat import service
+from webapp.chat import moderation, service
 from webapp.chat import validation as v
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db
-from webapp.models import Message, Room, RoomMember, User
+from webapp.models import Block, Message, Room, RoomMember, User
 
 
 def _account_only(member: Member, what: str) -> None:
@@ -66,6 +66,9 @@ def open_dm(member: Member, data: Any) -> tuple[dict, User]:
     other = _target(v.payload(data))
     if other.id == member.user_id:
         raise InvalidPayload("A direct conversation needs someone else.")
+    # A block (either way) and a banned account get the same answer: a block never shows.
+    if other.banned_at is not None or moderation.either_blocks(member.user_id, other.id):
+        raise Forbidden(moderation.CANNOT_DM)
     low, high = sorted((member.user_id, other.id))
     name = f"dm-{low}-{high}"
     room = service.find_room(name)
@@ -106,16 +109,20 @@ def invite(member: Member, data: Any) -> tuple[dict, User]:
     if room.kind != "private":
         raise InvalidPayload("Only private rooms take invitations.")
     user = _target(data)
+    if user.banned_at is not None or moderation.blocks(user.id, member.user_id):
+        raise Forbidden(moderation.CANNOT_INVITE)  # as for a ban: a block never shows
     if db.session.get(RoomMember, (room.id, user.id)) is None:
         db.session.add(RoomMember(room_id=room.id, user_id=user.id))
         db.session.commit()
     return room.to_dict(), user
 
 
-def kick(member: Member, data: Any) -> tuple[str, str, str]:
-    """Put ``data["user"]`` out of a room; from a private room, for good.
+def kick(member: Member, data: Any) -> tuple[str, str, str, dict | None]:
+    """Put ``data["user"]`` out of a room: from a private room for good, from a public one for
+    ``KICK_MINUTES`` (the identity, and guests from its addresses).
 
-    Answers (room, the target's identity key, the target's name) for the handler to act on.
+    Answers (room, the target's identity key, the target's name, what to ban for each of the
+    target's connections' addresses, or None) for the handler to act on.
     """
     data = v.payload(data)
     room = _owned_room(member, data)
@@ -123,13 +130,16 @@ def kick(member: Member, data: Any) -> tuple[str, str, str]:
     user = accounts.find_user(name)
     if user is not None and user.id == room.owner_id:
         raise Forbidden("The owner cannot be kicked.")
-    if user is not None and room.kind != "public":
+    ban = None
+    if room.kind == "public":
+        ban = moderation.ban_from_room(member, room, user, name)
+    elif user is not None:
         db.session.execute(
             delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
         )
         db.session.commit()
     key = f"user:{user.id}" if user is not None else f"guest:{name.casefold()}"
-    return room.name, key, user.name if user is not None else name
+    return room.name, key, user.name if user is not None else name, ban
 
 
 def delete_message(member: Member, data: Any) -> dict:
@@ -148,13 +158,26 @@ def delete_message(member: Member, data: Any) -> dict:
     return event
 
 
-def ban(member: Member, data: Any) -> str:
-    """Ban a registered user (admins only); answers their identity key to disconnect."""
-    if not member.admin:
-        raise Forbidden("Only admins may ban users.")
-    user = _target(v.payload(data))
-    if user.id == member.user_id:
-        raise InvalidPayload("Admins cannot ban themselves.")
-    accounts.ban(user.name)
-    return f"user:{user.id}"
+def block(member: Member, data: Any) -> None:
+    """``on: true``: take no DMs or invitations from ``data["user"]``; ``false`` lifts it."""
+    _account_only(member, "block users")
+    service.limit(member, "block")
+    data = v.payload(data)
+    on = v.flag(data, "on")
+    other = _target(data)
+    if other.id == member.user_id:
+        raise InvalidPayload("You cannot block yourself.")
+    row = db.session.get(Block, (member.user_id, other.id))
+    if on and row is None:
+        db.session.add(Block(blocker_id=member.user_id, blocked_id=other.id))
+    elif not on and row is not None:
+        db.session.delete(row)
+    db.session.commit()
 
+
+def list_blocks(member: Member, data: Any) -> list[dict]:
+    """The users ``member`` has blocked, by name."""
+    _account_only(member, "block users")
+    if data is not None:
+        v.payload(data)
+    return moderation.blocked_by(member.user_id)

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
+from webapp.chat import moderation
 from webapp.chat import validation as v
 from webapp.chat.groupcommit import GroupCommitter
 from webapp.errors import (
@@ -99,6 +100,7 @@ def _identify(auth: Any, sid: str | None, user: User | None, address: str | None
     name = v.person_name(auth["name"])
     if accounts.find_user(name) is not None:
         raise AppError(f"'{name}' belongs to a registered user.", code="name_registered")
+    moderation.check_guest(name, address)  # a banned name, or a banned address (guests only)
     return Member(sid=sid, name=name, address=address)
 
 
@@ -174,12 +176,13 @@ def find_room(name: str) -> Room | None:
 
 
 def may_enter(member: Member, room: Room) -> bool:
-    """Anyone may enter a public room; private rooms and conversations need a membership row."""
+    """Anyone may enter a public room; private rooms and conversations need a membership row,
+    and a conversation no block between its two."""
     if room.kind == "public":
         return True
-    return member.user_id is not None and db.session.get(
-        RoomMember, (room.id, member.user_id)
-    ) is not None
+    if member.user_id is None or db.session.get(RoomMember, (room.id, member.user_id)) is None:
+        return False
+    return room.kind != "dm" or not moderation.dm_blocked(room, member.user_id)
 
 
 def check_access(member: Member, room: Room) -> None:
@@ -224,6 +227,8 @@ def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, 
         limit(member, "create_room", by_address=True)
     room = room or ensure_room(name)
     check_access(member, room)
+    if room.kind == "public":
+        moderation.check_room(member, room)  # kicked from it a moment ago: not yet
     _rooms()[name] = (room.id, room.kind)
     subscribe(name)
     news = presence.add(name, member.name, member.sid)
@@ -327,6 +332,8 @@ def _member_room(member: Member, data: dict) -> str:
         found = find_room(room)
         if found is None or not may_enter(member, found):
             raise NotFound(f"No room called '{room}'.")
+        if found.kind == "public":
+            moderation.check_room(member, found)  # REST is no way around a kick
         return room
     if not presence.is_member(room, member.sid):
         raise NotInRoom(f"Join '{room}' first.")

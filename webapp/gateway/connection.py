@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 from flask import Flask
 from flask_login import current_user
 
-from webapp.chat import service
+from webapp.chat import cluster, moderation, rooms, service
 from webapp.chat.events import identity_rooms
 from webapp.errors import (
     AppError,
@@ -211,6 +211,23 @@ class Connection:
 
     def _on_history(self, data: dict) -> dict:
         return {"ok": True, "messages": service.history(self.member, data)}
+
+    def _on_ban(self, data: dict) -> dict:
+        cluster.ban_everywhere(*moderation.ban(self.member, data))
+        return {"ok": True}
+
+    def _on_unban(self, data: dict) -> dict:
+        return {"ok": True, "lifted": moderation.unban(self.member, data)}
+
+    def _on_bans(self, data: dict) -> dict:
+        return {"ok": True, "bans": moderation.list_bans(self.member, data)}
+
+    def _on_block(self, data: dict) -> dict:
+        rooms.block(self.member, data)
+        return {"ok": True}
+
+    def _on_blocks(self, data: dict) -> dict:
+        return {"ok": True, "blocks": rooms.list_blocks(self.member, data)}
 
     def forget_room(self, room: str) -> None:
         """Stop receiving ``room``'s events (a leave, or a kick from the room's owner)."""

@@ -19,7 +19,8 @@ POLICY = 1008  # not authenticated, refused, flooding, too slow to read
 TOO_BIG = 1009  # a (fragmented) message over MAX_HTTP_BUFFER_SIZE
 TRY_AGAIN_LATER = 1013  # the server cannot check who you are right now (code "unavailable")
 
-OPS = ("auth", "join", "leave", "message", "typing", "history", "rooms")
+OPS = ("auth", "join", "leave", "message", "typing", "history", "rooms", "ban", "unban", "bans",
+       "block", "blocks")
 TEXT = "text"  # what a plain text frame is; not an op a JSON frame may name
 MAX_REF = 128  # characters: enough for a UUID or a counter, too little to echo a payload back
 MAX_REASON = 123  # bytes: a close frame's control payload (125) minus the status code
