@@ -75,8 +75,9 @@ def test_oversized_text_and_bad_json_are_answered_not_closed(live_server):
     assert raw.read_json()["error"]["code"] == "invalid_payload"
     raw.text('{"op": "shout", "ref": 9}')
     assert raw.read_json() == {"ref": 9, "ok": False, "error": {
-        "code": "unknown_event", "message": "Unknown op 'shout'; ops are auth, join, leave, "
-        "message, typing, history, rooms, ban, unban, bans, block, blocks."}}
+        "code": "unknown_event", "message": "Unknown op 'shout'; ops are auth, rooms, join, "
+        "leave, message, typing, history, create_room, dm, invite, kick, delete_message, ban, "
+        "unban, bans, block, blocks."}}
     raw.close()
 
 

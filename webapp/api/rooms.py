@@ -3,9 +3,8 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from webapp.api import bp
-from webapp.chat import service
+from webapp.chat import broadcast, service
 from webapp.errors import AppError
-from webapp.extensions import socketio
 
 
 def _caller(*, allow_session: bool) -> service.Member:
@@ -55,5 +54,5 @@ def post_room_message(room: str):
         raise AppError("The body must be a JSON object.", code="invalid_payload")
     message, new = service.post_message(member, {**body, "room": room})
     if new:
-        socketio.emit("message", message, to=room)
+        broadcast.message(message)
     return _no_store(jsonify(message=message)), 201 if new else 200

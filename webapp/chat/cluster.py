@@ -17,7 +17,7 @@ import redis
 from flask import Flask, appcontext_popped, appcontext_pushed, current_app
 
 from webapp import gateway
-from webapp.chat import moderation, service
+from webapp.chat import broadcast, moderation
 from webapp.extensions import presence, socketio
 from webapp.redisguard import client_options
 
@@ -155,16 +155,15 @@ def _kick_local(room: str, key: str, name: str, by: str) -> None:
         socketio.server.leave_room(sid, room, namespace="/")
         if presence.remove(room, name, sid):
             left = True
-            socketio.emit("kicked", {"room": room, "by": by}, to=sid)
+            broadcast.kicked(room, by, sid)
     hub = getattr(socketio.server.manager, "gateway", None)  # plain WebSocket clients too
     for conn in list(hub.rooms.get(key, ())) if hub is not None else ():
         conn.forget_room(room)
         if presence.remove(room, name, conn.sid):
             left = True
-            hub.deliver("kicked", {"room": room, "by": by}, conn.sid)
+            broadcast.kicked(room, by, conn.sid)
     if left:
-        member = service.Member(sid="", name=name)
-        socketio.emit("presence", service.presence_event(room, member, "leave"), to=room)
+        broadcast.left(room, name)
 
 
 def _listen_for_closes(app: Flask, url: str) -> None:
@@ -249,5 +248,4 @@ def _close_connections(timeout: float) -> None:
 
 def _announce_leave(room: str, user: str) -> None:
     """Tell a room that ``user`` left with the process that served them (it cannot say so)."""
-    member = service.Member(sid="", name=user)
-    socketio.emit("presence", service.presence_event(room, member, "leave"), to=room)
+    broadcast.left(room, user)

@@ -1,13 +1,14 @@
-"""Socket.IO handlers: identify the connection, call the service, join/emit, return the ack."""
+"""Socket.IO's adapter: identify the connection, then serve every operation of webapp/chat/ops.py
+as an event of the same name, its ack the operation's answer."""
 from __future__ import annotations
 
 import functools
 
 from flask import request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
-from webapp.chat import cluster, moderation, rooms, service
+from webapp.chat import cluster, ops, service
 from webapp.errors import AppError, Flooding, InvalidPayload, socket_error_handler
 from webapp.extensions import socketio
 
@@ -71,118 +72,34 @@ def on_connect(auth=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     member = session.get("member")
-    if member is None:
-        return
-    for room in service.disconnect(member):
-        emit("presence", service.presence_event(room, member, "leave"), to=room)
+    if member is not None:
+        ops.disconnected(member)
 
 
-@client_event("rooms")
-def on_rooms(data):
-    return {"ok": True, **service.room_page(_member(), data)}
+class _Connection:
+    """The Socket.IO connection of the event being handled, as an operation sees it."""
+
+    @property
+    def sid(self) -> str:
+        return request.sid
+
+    def subscribe(self, room: str) -> None:
+        join_room(room)
+
+    def unsubscribe(self, room: str) -> None:
+        leave_room(room)
 
 
-@client_event("join")
-def on_join(data):
-    member = _member()
-    ack, news = service.join(member, data, subscribe=join_room)
-    room = ack["room"]["name"]
-    if news:
-        emit("presence", service.presence_event(room, member, "join"), to=room)
-    return ack
+_CONNECTION = _Connection()
 
 
-@client_event("leave")
-def on_leave(data):
-    member = _member()
-    room, was_member = service.leave(member, data)
-    leave_room(room)
-    if was_member:
-        emit("presence", service.presence_event(room, member, "leave"), to=room)
-    return {"ok": True}
+def _adapt(name: str, op: ops.Op) -> None:
+    """Serve ``op`` as the Socket.IO event ``name``: its ack is the operation's answer."""
+    client_event(name)(lambda data: op(_member(), data, _CONNECTION))
 
 
-@client_event("message")
-def on_message(data):
-    message, new = service.post_message(_member(), data)
-    if new:
-        emit("message", message, to=message["room"])
-    return {"ok": True, "message": message}
-
-
-@client_event("typing")
-def on_typing(data):
-    event = service.typing(_member(), data)
-    emit("typing", event, to=event["room"], include_self=False)
-    return {"ok": True}
-
-
-@client_event("history")
-def on_history(data):
-    return {"ok": True, "messages": service.history(_member(), data)}
-
-
-@client_event("create_room")
-def on_create_room(data):
-    return {"ok": True, "room": rooms.create_room(_member(), data)}
-
-
-@client_event("dm")
-def on_dm(data):
-    member = _member()
-    room, other = rooms.open_dm(member, data)
-    emit("invited", {"room": room["name"], "by": member.name}, to=f"user:{other.id}")
-    return {"ok": True, "room": room}
-
-
-@client_event("invite")
-def on_invite(data):
-    member = _member()
-    room, user = rooms.invite(member, data)
-    emit("invited", {"room": room["name"], "by": member.name}, to=f"user:{user.id}")
-    return {"ok": True}
-
-
-@client_event("kick")
-def on_kick(data):
-    member = _member()
-    room, key, name, ban = rooms.kick(member, data)
-    cluster.kick_everywhere(room, key, name, by=member.name, ban=ban)
-    return {"ok": True}
-
-
-@client_event("delete_message")
-def on_delete_message(data):
-    event = rooms.delete_message(_member(), data)
-    emit("message_deleted", event, to=event["room"])
-    return {"ok": True}
-
-
-@client_event("ban")
-def on_ban(data):
-    cluster.ban_everywhere(*moderation.ban(_member(), data))
-    return {"ok": True}
-
-
-@client_event("unban")
-def on_unban(data):
-    return {"ok": True, "lifted": moderation.unban(_member(), data)}
-
-
-@client_event("bans")
-def on_bans(data):
-    return {"ok": True, "bans": moderation.list_bans(_member(), data)}
-
-
-@client_event("block")
-def on_block(data):
-    rooms.block(_member(), data)
-    return {"ok": True}
-
-
-@client_event("blocks")
-def on_blocks(data):
-    return {"ok": True, "blocks": rooms.list_blocks(_member(), data)}
+for _name, _op in ops.OPS.items():
+    _adapt(_name, _op)
 
 
 @socketio.on("*")

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 from flask import Flask
 from flask_login import current_user
 
-from webapp.chat import cluster, moderation, rooms, service
+from webapp.chat import ops, service
 from webapp.chat.events import identity_rooms
 from webapp.errors import (
     AppError,
@@ -157,7 +157,7 @@ class Connection:
         """Run one operation and send its reply; a flood is answered, then closed."""
         try:
             with self.app.app_context():
-                answer = getattr(self, f"_on_{request.op}")(request.data)
+                answer = self._run(request.op, request.data)
         except Exception as exc:  # noqa: BLE001 - the same handler as Socket.IO's acks
             answer = socket_error_handler(exc)
             if isinstance(exc, Flooding):
@@ -166,68 +166,24 @@ class Connection:
                 return
         self.send(protocol.reply(request.ref, answer))
 
-    # -- operations: the Socket.IO handlers' twins (webapp/chat/events.py) -----------------------
-    def _on_auth(self, data: dict) -> dict:
-        raise InvalidPayload(f"Already authenticated as '{self.member.name}'.")
+    def _run(self, op: str, data: dict) -> dict:
+        """An operation of webapp/chat/ops.py, as on Socket.IO; two more are the gateway's own."""
+        if op == "auth":
+            raise InvalidPayload(f"Already authenticated as '{self.member.name}'.")
+        if op == protocol.TEXT:  # a plain text frame: a message to the room joined last
+            if not self.rooms:
+                raise NotInRoom('Join a room before sending text: {"op": "join", "room": '
+                                '"general"}, or connect to /ws?room=general.')
+            op, data = "message", {"room": self.rooms[-1], "text": data["text"]}
+        return ops.OPS[op](self.member, data, self)
 
-    def _on_rooms(self, data: dict) -> dict:
-        return {"ok": True, **service.room_page(self.member, data)}
-
-    def _on_join(self, data: dict) -> dict:
-        # Subscribed before the history is read, as on the Socket.IO side.
-        ack, news = service.join(
-            self.member, data, subscribe=lambda name: self.hub.enter(self, name)
-        )
-        room = ack["room"]["name"]
+    # -- what an operation needs of its connection (ops.Conn) ----------------------------------
+    def subscribe(self, room: str) -> None:
+        self.hub.enter(self, room)
         self.rooms = [r for r in self.rooms if r != room] + [room]
-        if news:
-            socketio.emit("presence", service.presence_event(room, self.member, "join"), to=room)
-        return ack
 
-    def _on_leave(self, data: dict) -> dict:
-        room, was_member = service.leave(self.member, data)
+    def unsubscribe(self, room: str) -> None:
         self.forget_room(room)
-        if was_member:
-            socketio.emit("presence", service.presence_event(room, self.member, "leave"), to=room)
-        return {"ok": True}
-
-    def _on_message(self, data: dict) -> dict:
-        message, new = service.post_message(self.member, data)
-        if new:
-            socketio.emit("message", message, to=message["room"])
-        return {"ok": True, "message": message}
-
-    def _on_text(self, data: dict) -> dict:
-        """A plain text frame: a message to the room joined last."""
-        if not self.rooms:
-            raise NotInRoom('Join a room before sending text: {"op": "join", "room": "general"}, '
-                            "or connect to /ws?room=general.")
-        return self._on_message({"room": self.rooms[-1], "text": data["text"]})
-
-    def _on_typing(self, data: dict) -> dict:
-        event = service.typing(self.member, data)
-        socketio.emit("typing", event, to=event["room"], skip_sid=self.sid)
-        return {"ok": True}
-
-    def _on_history(self, data: dict) -> dict:
-        return {"ok": True, "messages": service.history(self.member, data)}
-
-    def _on_ban(self, data: dict) -> dict:
-        cluster.ban_everywhere(*moderation.ban(self.member, data))
-        return {"ok": True}
-
-    def _on_unban(self, data: dict) -> dict:
-        return {"ok": True, "lifted": moderation.unban(self.member, data)}
-
-    def _on_bans(self, data: dict) -> dict:
-        return {"ok": True, "bans": moderation.list_bans(self.member, data)}
-
-    def _on_block(self, data: dict) -> dict:
-        rooms.block(self.member, data)
-        return {"ok": True}
-
-    def _on_blocks(self, data: dict) -> dict:
-        return {"ok": True, "blocks": rooms.list_blocks(self.member, data)}
 
     def forget_room(self, room: str) -> None:
         """Stop receiving ``room``'s events (a leave, or a kick from the room's owner)."""
@@ -329,8 +285,6 @@ class Connection:
             return
         with self.app.app_context():
             try:
-                for room in service.disconnect(member):
-                    event = service.presence_event(room, member, "leave")
-                    socketio.emit("presence", event, to=room)
+                ops.disconnected(member)
             except Exception:
                 log.exception("cleaning up gateway connection %s failed", self.sid)

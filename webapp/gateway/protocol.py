@@ -10,6 +10,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from webapp.chat.ops import OPS as OPERATIONS
 from webapp.errors import AppError, InvalidPayload
 
 # Close codes (RFC 6455 section 7.4.1) and when the gateway uses them.
@@ -19,8 +20,8 @@ POLICY = 1008  # not authenticated, refused, flooding, too slow to read
 TOO_BIG = 1009  # a (fragmented) message over MAX_HTTP_BUFFER_SIZE
 TRY_AGAIN_LATER = 1013  # the server cannot check who you are right now (code "unavailable")
 
-OPS = ("auth", "join", "leave", "message", "typing", "history", "rooms", "ban", "unban", "bans",
-       "block", "blocks")
+# Every operation of webapp/chat/ops.py, and "auth" (the gateway's own way to say who you are).
+OPS = ("auth", *OPERATIONS)
 TEXT = "text"  # what a plain text frame is; not an op a JSON frame may name
 MAX_REF = 128  # characters: enough for a UUID or a counter, too little to echo a payload back
 MAX_REASON = 123  # bytes: a close frame's control payload (125) minus the status code

@@ -1,0 +1,73 @@
+"""Every operation of webapp/chat/ops.py works over Socket.IO and over the plain WebSocket (/ws).
+
+The operations are written once (``ops.OPS``) and adapted twice; this test enumerates the table,
+so an operation added there without a step here fails, and drives each over both transports on
+the real server, with the same answer shape on both.
+"""
+import pytest
+
+from tests.gateway.conftest import PlainClient
+from tests.support import ChatClient, unique
+from webapp.chat.ops import OPS
+
+PASSWORD = "a long password here"
+
+
+def steps(admin: str, other: str) -> list[tuple[str, callable]]:
+    """(op, payload from what earlier steps answered), in an order that makes each one valid."""
+    room, private, guest = unique("ops"), unique("priv"), unique("banned")
+    return [
+        ("rooms", lambda seen: {}),
+        ("join", lambda seen: {"room": room}),
+        ("message", lambda seen: {"room": room, "text": "hello from every transport"}),
+        ("typing", lambda seen: {"room": room, "typing": True}),
+        ("history", lambda seen: {"room": room}),
+        ("delete_message", lambda seen: {"id": seen["message"]["message"]["id"]}),
+        ("leave", lambda seen: {"room": room}),
+        ("create_room", lambda seen: {"room": private, "private": True}),
+        ("invite", lambda seen: {"room": private, "user": other}),
+        ("kick", lambda seen: {"room": private, "user": other}),
+        ("dm", lambda seen: {"user": other}),
+        ("ban", lambda seen: {"user": guest, "minutes": 1}),
+        ("bans", lambda seen: {}),
+        ("unban", lambda seen: {"user": guest}),
+        ("block", lambda seen: {"user": other, "on": True}),
+        ("blocks", lambda seen: {}),
+    ]
+
+
+def test_every_operation_has_a_step_here():
+    assert sorted(op for op, _ in steps("a", "b")) == sorted(OPS)
+
+
+def run(call, admin: str, other: str) -> dict:
+    seen = {}
+    for op, payload in steps(admin, other):
+        answer = call(op, payload(seen))
+        assert answer.get("ok") is True, (op, answer)
+        seen[op] = answer
+    return seen
+
+
+@pytest.fixture
+def accounts(live_server):
+    """An admin, and for each transport another account to invite, kick, DM and block."""
+    admin, others = unique("admin"), (unique("other"), unique("other"))
+    live_server.flask("users", "create", admin, "--admin", "--password", PASSWORD)
+    for other in others:
+        live_server.flask("users", "create", other, "--password", PASSWORD)
+    return admin, others, live_server.flask("tokens", "create", admin, "t")
+
+
+def test_every_operation_over_both_transports(live_server, accounts):
+    admin, (other, another), token = accounts
+    socketio_client = ChatClient(live_server.url, admin).connect(token=token)
+    plain = PlainClient(live_server.url, token=token)
+    try:
+        over_socketio = run(lambda op, data: socketio_client.call(op, data), admin, other)
+        over_ws = run(lambda op, data: plain.call(op, **data), admin, another)
+    finally:
+        socketio_client.close()
+        plain.close()
+    for op in OPS:  # the same answer, field for field, whichever transport asked ("ref": /ws's)
+        assert set(over_socketio[op]) == set(over_ws[op]) - {"ref"}, op

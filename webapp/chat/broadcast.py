@@ -1,0 +1,50 @@
+"""Every server->client event is made and sent here, and only here (Zulip's ``send_event`` rule):
+what events exist, what they carry and who causes them is read in one file.
+
+Each function sends one event through Socket.IO's client manager (``socketio.emit``), which
+delivers it to the Socket.IO clients and the plain WebSocket gateway's connections (``/ws``) on
+this process and, with Redis, on every process (webapp/gateway/hub.py). The last mile -- framed
+once, written straight to idle sockets -- is the engine's (webapp/server/fanout.py).
+
+Payloads are docs/protocol.md's "Server to client" table.
+"""
+from __future__ import annotations
+
+from webapp.chat import service
+from webapp.extensions import socketio
+
+
+def message(message: dict) -> None:
+    """A new message, to everyone in its room (the sender included)."""
+    socketio.emit("message", message, to=message["room"])
+
+
+def presence(room: str, member: service.Member, event: str) -> None:
+    """``member`` joined or left ``room`` (``event``: "join" | "leave"), to everyone in it."""
+    socketio.emit("presence", service.presence_event(room, member, event), to=room)
+
+
+def left(room: str, user: str) -> None:
+    """``user`` left ``room`` without a connection of theirs to say so (kicked elsewhere, or
+    gone with a process that died)."""
+    presence(room, service.Member(sid="", name=user), "leave")
+
+
+def typing(event: dict, skip_sid: str) -> None:
+    """Someone is (or stopped) typing: to the others in the room."""
+    socketio.emit("typing", event, to=event["room"], skip_sid=skip_sid)
+
+
+def message_deleted(event: dict) -> None:
+    """A message was deleted: to everyone in its room."""
+    socketio.emit("message_deleted", event, to=event["room"])
+
+
+def invited(room: str, by: str, user_id: int) -> None:
+    """An invitation to a private room, or a new DM: to every connection of the invited user."""
+    socketio.emit("invited", {"room": room, "by": by}, to=f"user:{user_id}")
+
+
+def kicked(room: str, by: str, sid: str) -> None:
+    """One connection was taken out of ``room``: to that connection (Socket.IO or /ws)."""
+    socketio.emit("kicked", {"room": room, "by": by}, to=sid)
