@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.chat import validation as v
+from webapp import validation as v
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
 from webapp.models import ApiToken, User, new_session_secret, utcnow

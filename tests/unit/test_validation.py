@@ -1,7 +1,7 @@
 """Field checks: every bad value is refused with its code, every good one passes unchanged."""
 import pytest
 
-from webapp.chat import validation as v
+from webapp import validation as v
 from webapp.errors import InvalidPayload
 
 

@@ -41,7 +41,7 @@ def deactivate(name: str):
     """Ban NAME: every login and API token of theirs ends, their connections close."""
     from flask import current_app
 
-    from webapp.chat.events import close_connections
+    from webapp.chat.cluster import close_room_everywhere
 
     try:
         user = accounts.ban(name)
@@ -50,7 +50,7 @@ def deactivate(name: str):
     # The order reaches running servers through Redis; without it, only this process (which
     # has no connections), so open ones last until they drop (an admin's "ban" in chat closes
     # them at once). Their logins and tokens are refused either way.
-    close_connections(f"user:{user.id}")
+    close_room_everywhere(f"user:{user.id}")
     reached = "closed on every process" if current_app.config["REDIS_URL"] else (
         "not reached without REDIS_URL: open ones stay until they reconnect"
     )

@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
 from webapp.accounts import MIN_PASSWORD
-from webapp.chat.validation import NAME_RE
+from webapp.validation import NAME_RE
 
 
 class LoginForm(FlaskForm):

@@ -31,7 +31,7 @@ def _log_in(user, remember: bool = False) -> None:
 
 def _close_logins(user) -> None:
     """Close the user's live connections made with a login cookie, on every process."""
-    from webapp.chat.events import disconnect_logins
+    from webapp.chat.cluster import disconnect_logins
 
     disconnect_logins(user.id)
 
@@ -165,7 +165,7 @@ def change_password():
 @login_required
 def revoke(token_id: int):
     if EmptyForm().validate_on_submit():
-        from webapp.chat.events import disconnect_token
+        from webapp.chat.cluster import disconnect_token
 
         token = accounts.revoke_token(current_user, token_id)
         disconnect_token(token.id)

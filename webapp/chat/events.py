@@ -32,30 +32,6 @@ def client_event(name: str):
     return register
 
 
-def identity_rooms(member: service.Member) -> list[str]:
-    """Socket.IO rooms that address a person or a token, for moderation and revocation."""
-    rooms = [member.key]
-    if member.token_id:
-        rooms.append(f"token:{member.token_id}")
-    elif member.user_id:  # identified by the login cookie: logging out closes these, not bots'
-        rooms.append(f"login:{member.user_id}")
-    return rooms
-
-
-def close_connections(room: str) -> None:
-    """Disconnect every connection in a Socket.IO room (a revoked token's, a banned user's)."""
-    cluster.close_room_everywhere(room)
-
-
-def disconnect_token(token_id: int) -> None:
-    close_connections(f"token:{token_id}")
-
-
-def disconnect_logins(user_id: int) -> None:
-    """Close a user's connections made with a login (session) cookie; API tokens' stay."""
-    close_connections(f"login:{user_id}")
-
-
 @socketio.on("connect")
 def on_connect(auth=None):
     user = current_user._get_current_object() if current_user.is_authenticated else None
@@ -65,7 +41,7 @@ def on_connect(auth=None):
         # The client's connect_error gets {"message": ..., "data": {"code": ..., "message": ...}}.
         raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
     session["member"] = member
-    for room in identity_rooms(member):
+    for room in cluster.identity_rooms(member):
         join_room(room)
 
 

@@ -18,7 +18,7 @@ import logging
 from flask import current_app
 from flask_socketio import SocketIO
 
-from webapp.chat import validation as v
+from webapp import validation as v
 from webapp.chat.service import ensure_room, store_message
 
 log = logging.getLogger(__name__)

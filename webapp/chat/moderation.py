@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp import accounts
-from webapp.chat import validation as v
+from webapp import validation as v
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db
 from webapp.models import Ban, Block, Room, User, iso, utcnow

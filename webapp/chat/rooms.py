@@ -11,8 +11,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
+from webapp import validation as v
 from webapp.chat import moderation, service
-from webapp.chat import validation as v
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db

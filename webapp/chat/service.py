@@ -14,8 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
+from webapp import validation as v
 from webapp.chat import moderation
-from webapp.chat import validation as v
 from webapp.chat.groupcommit import GroupCommitter
 from webapp.errors import (
     AppError,

@@ -19,7 +19,7 @@ from flask import Flask
 from flask_login import current_user
 
 from webapp.chat import ops, service
-from webapp.chat.events import identity_rooms
+from webapp.chat.cluster import identity_rooms
 from webapp.errors import (
     AppError,
     Flooding,

@@ -11,5 +11,7 @@ Flask-SocketIO internals, in one folder (the rest of Parley never does).
 - ``messagequeue``: the Redis message queue that survives Redis trouble.
 - ``eventcontext``: Socket.IO events without Flask's per-request work they never use.
 - ``offload``: CPU-heavy calls (password hashes) on native threads, off the event loop.
+- ``lifecycle``: the process's duties (presence heartbeat, moderation listener) and its graceful
+  exit on SIGTERM.
 - ``compat``: the exact versions and private names all this was written for, checked at start.
 """

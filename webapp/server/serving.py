@@ -3,7 +3,7 @@ it, on a listener of our own (``listen``), tuned, and saying what it does (``ser
 
 All eventlet specifics live here, in ``webapp.server.fanout`` and ``webapp.server.connections`` (patched in
 from here) and in wsgi.py's monkey-patching, so the async mode stays one setting. Imported only
-by wsgi.py's ``__main__`` (and by the SIGTERM path in ``chat.cluster``).
+by wsgi.py's ``__main__`` (and by the SIGTERM path in ``server.lifecycle``).
 """
 from __future__ import annotations
 
