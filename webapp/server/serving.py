@@ -1,9 +1,9 @@
 """How ``python wsgi.py`` serves the app: eventlet's own WSGI server, as ``socketio.run`` starts
 it, on a listener of our own (``listen``), tuned, and saying what it does (``serve``).
 
-All eventlet specifics live here, in ``webapp.server.fanout`` and ``webapp.server.connections`` (patched in
-from here) and in wsgi.py's monkey-patching, so the async mode stays one setting. Imported only
-by wsgi.py's ``__main__`` (and by the SIGTERM path in ``server.lifecycle``).
+``install``-style calls here put the rest of the engine in place (``connections``, ``fanout``,
+``protocol``, eventlet's hardened WebSocket); importing this module does nothing by itself
+(``lifecycle`` imports it for the SIGTERM path, the CLI through wsgi.py).
 """
 from __future__ import annotations
 
