@@ -5,7 +5,7 @@ import pytest
 
 from webapp import accounts
 from webapp.chat import service
-from webapp.extensions import presence, ratelimits, socketio
+from webapp.extensions import presence, ratelimits
 
 
 @pytest.fixture
@@ -25,24 +25,6 @@ def call(client, event, data=None):
 
 def code(ack):
     return None if ack["ok"] else ack["error"]["code"]
-
-
-@pytest.fixture
-def from_address(app):
-    """A Socket.IO test client from a given address: ``from_address("10.0.0.1", name="g")``."""
-    opened = []
-
-    def _connect(address, **auth):
-        http = app.test_client()
-        http.environ_base["REMOTE_ADDR"] = address
-        client = socketio.test_client(app, auth=auth, flask_test_client=http)
-        opened.append(client)
-        return client
-
-    yield _connect
-    for client in opened:
-        if client.is_connected():
-            client.disconnect()
 
 
 @pytest.fixture

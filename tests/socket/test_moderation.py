@@ -13,7 +13,7 @@ import pytest
 from webapp import accounts
 from webapp.chat import service
 from webapp.errors import AppError
-from webapp.extensions import ratelimits, socketio
+from webapp.extensions import ratelimits
 
 
 @pytest.fixture
@@ -33,24 +33,6 @@ def code(ack):
 
 def received(client, event):
     return [i["args"][0] for i in client.get_received() if i["name"] == event]
-
-
-@pytest.fixture
-def from_address(app):
-    """A Socket.IO test client from a given address: ``from_address("10.0.0.1", name="g")``."""
-    opened = []
-
-    def _connect(address, **auth):
-        http = app.test_client()
-        http.environ_base["REMOTE_ADDR"] = address
-        client = socketio.test_client(app, auth=auth, flask_test_client=http)
-        opened.append(client)
-        return client
-
-    yield _connect
-    for client in opened:
-        if client.is_connected():
-            client.disconnect()
 
 
 @pytest.fixture
