@@ -15,6 +15,7 @@ from pathlib import Path
 import requests
 import socketio
 import websocket
+from requests.adapters import HTTPAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,3 +170,15 @@ class RawClient:
                 self.ws.send("3")
             elif wanted(packet):
                 return packet
+
+
+class FromAddress(HTTPAdapter):
+    """A requests adapter whose connections leave from ``address`` (another loopback address:
+    127.0.0.2, ...), so the server sees a client of its own: ``session.mount("http://", ...)``."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)

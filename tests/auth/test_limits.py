@@ -10,9 +10,8 @@ import re
 import pytest
 import requests
 import socketio
-from requests.adapters import HTTPAdapter
 
-from tests.support import LiveServer, unique
+from tests.support import FromAddress, LiveServer, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -22,15 +21,6 @@ LOGIN_LIMIT = 10  # the documented defaults: RATE_LIMIT_LOGIN "10 per minute",
 REGISTER_LIMIT = 10  # RATE_LIMIT_REGISTER "10 per hour"
 
 
-class FromAddress(HTTPAdapter):
-    """Connect from a given loopback address, so the server sees a different client."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
 
 
 class Browser:

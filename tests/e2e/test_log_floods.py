@@ -21,6 +21,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
+from tests.integration.conftest import admin_sql
 from tests.support import ChatClient, LiveServer, unique
 
 pytestmark = pytest.mark.e2e
@@ -118,28 +119,21 @@ def _reset(sock: socket.socket) -> None:
     sock.close()
 
 
-def _admin(sql: str) -> None:
-    conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-    try:
-        conn.cursor().execute(sql)
-    finally:
-        conn.close()
 
 
 @pytest.fixture
 def database():
     """A fresh database on the machine's PostgreSQL, dropped afterwards; its name."""
     try:
-        _admin("SELECT 1")
+        admin_sql("SELECT 1")
     except psycopg2.OperationalError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
         pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
     name = f"parley_test_{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE {name}")
+    admin_sql(f"CREATE DATABASE {name}")
     yield name
-    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -50,12 +50,12 @@ def postgres_url():
     require(_reachable(lambda: psycopg2.connect(PG_ADMIN_URL, connect_timeout=3).close()),
             f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
     name = f"parley_test_{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE {name}")
+    admin_sql(f"CREATE DATABASE {name}")
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _admin(sql: str) -> None:
+def admin_sql(sql: str) -> None:
     conn = psycopg2.connect(PG_ADMIN_URL)
     conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
     try:

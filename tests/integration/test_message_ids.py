@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.integration.conftest import PG_ADMIN_URL, require
+from tests.integration.conftest import PG_ADMIN_URL, admin_sql, require
 from webapp import accounts, create_app
 from webapp.chat import rooms, service
 from webapp.extensions import db
@@ -31,13 +31,6 @@ DATABASES = [
 ]
 
 
-def _admin_sql(sql: str) -> None:
-    conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-    try:
-        conn.cursor().execute(sql)
-    finally:
-        conn.close()
 
 
 @pytest.fixture(params=DATABASES)
@@ -48,11 +41,11 @@ def database_url(request, tmp_path):
         return
     name = f"parley_ids_{uuid.uuid4().hex[:10]}"
     try:
-        _admin_sql(f"CREATE DATABASE {name}")
+        admin_sql(f"CREATE DATABASE {name}")
     except psycopg2.OperationalError as exc:
         require(False, f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ import redis
 import requests
 import socketio
 import websocket
-from requests.adapters import HTTPAdapter
 
-from tests.support import LiveServer, unique
+from tests.support import FromAddress, LiveServer, unique
 from webapp import accounts, create_app
 from webapp.presence.local import LocalPresence
 from webapp.presence.shared import SharedPresence
@@ -52,16 +51,6 @@ def server(tmp_path_factory):
 
 
 # -- clients from a chosen address ------------------------------------------------------------
-class FromAddress(HTTPAdapter):
-    """A requests adapter whose connections leave from ``address``."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 def tcp(server, address: str) -> socket.socket:

@@ -20,9 +20,8 @@ import redis
 import requests
 import socketio
 import websocket
-from requests.adapters import HTTPAdapter
 
-from tests.support import ChatClient, LiveServer, unique
+from tests.support import ChatClient, FromAddress, LiveServer, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -33,15 +32,6 @@ LOGIN_LIMIT = 10  # RATE_LIMIT_LOGIN's default, "10 per minute"
 CLOSED_WITHIN = 5.0
 
 
-class FromAddress(HTTPAdapter):
-    """Connect from a given loopback address, so the server sees a client of its own."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
 
 
 class Browser:
