@@ -16,12 +16,10 @@ import socket
 import time
 
 import pytest
-import redis
 import requests
 import socketio
 import websocket
 
-from tests.integration.conftest import require
 from tests.support import FromAddress, LiveServer, unique
 from webapp import accounts, create_app
 from webapp.presence.local import LocalPresence
@@ -284,22 +282,6 @@ def test_one_address_cannot_reserve_two_thousand_nicknames(server):
     freed.close()
 
 
-@pytest.fixture
-def shared_redis():
-    try:
-        store = redis.Redis.from_url(REDIS_URL, socket_timeout=3)
-        store.ping()
-    except redis.RedisError:
-        require(False, f"no Redis at {REDIS_URL}")  # CI=true: a failure, never a skip
-
-    def clean():
-        keys = store.keys("parley:*")
-        if keys:
-            store.delete(*keys)
-
-    clean()
-    yield REDIS_URL
-    clean()
 
 
 def test_the_bound_holds_across_processes_sharing_redis(tmp_path, shared_redis):

@@ -14,12 +14,10 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-import redis
 import socketio
 import websocket
 
 from tests.gateway.conftest import PlainClient, ws_url
-from tests.integration.conftest import require
 from tests.support import LiveServer, unique
 from webapp import accounts, create_app
 
@@ -152,16 +150,6 @@ def test_a_banned_account_cannot_come_back_as_a_guest_from_its_address(server):
     assert code(moderator.call("unban", address=here)) == "not_found"
 
 
-@pytest.fixture
-def shared_redis():
-    try:
-        store = redis.Redis.from_url(REDIS_URL, socket_timeout=3)
-        store.ping()
-    except redis.RedisError:
-        require(False, f"no Redis at {REDIS_URL}")  # CI=true: a failure, never a skip
-    store.flushdb()
-    yield REDIS_URL
-    store.flushdb()
 
 
 def test_a_banned_guest_is_closed_everywhere_and_kept_out_until_the_ban_ends(tmp_path,
