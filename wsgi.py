@@ -20,6 +20,7 @@ if os.environ.get("ASYNC_MODE", "eventlet") == "eventlet" and "flask" not in sys
     eventlet.monkey_patch()
 
 from webapp import create_app
+from webapp.chat import cluster
 from webapp.server import lifecycle
 
 app = create_app()
@@ -30,5 +31,5 @@ if __name__ == "__main__":
     # Opened first: a port already in use ends here, with one line, before anything starts.
     listener = serving.listen(app)
     # Presence heartbeat with REDIS_URL; on SIGTERM a graceful exit (webapp/server/lifecycle.py).
-    with lifecycle.duties(app):
+    with lifecycle.duties(app, start=cluster.start):
         serving.serve(app, listener)

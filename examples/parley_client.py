@@ -1,6 +1,6 @@
 """A Parley client for bots and scripts that neither loses nor duplicates a message.
 
-    from parley_client import ParleyClient
+    from examples.parley_client import ParleyClient
 
     client = ParleyClient()
     client.on("message", lambda m: print(f"{m['author']}: {m['text']}"))

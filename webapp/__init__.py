@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import gateway, logs, security
+from webapp import logs, security
 
 # Registers the Socket.IO handlers on the unbound SocketIO object, before any init_app: handlers
 # declared after init_app would bind to that one server only, not to later apps (tests make many).
@@ -25,6 +25,8 @@ from webapp.extensions import (
     release_session,
     socketio,
 )
+from webapp.gateway import middleware as gateway_middleware
+from webapp.gateway.hub import Hub, client_manager
 from webapp.server.eventcontext import App, SessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,11 +60,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     # Pass every option on every call: Flask-SocketIO keeps options from earlier init_app calls.
     # Socket.IO's client manager (with REDIS_URL, its message queue) also delivers every room
     # event to the plain WebSocket gateway's connections (/ws, webapp/gateway).
-    hub = gateway.Hub()
+    hub = Hub()
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        client_manager=gateway.client_manager(hub, app.config["REDIS_URL"],
+        client_manager=client_manager(hub, app.config["REDIS_URL"],
                                               app.config["REDIS_TIMEOUT"]),
         cors_allowed_origins=security.origin_checker(app.config["ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
@@ -89,7 +91,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     # Where load balancers and platforms look by convention; the same view as /api/healthz.
     app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
     app.add_url_rule("/livez", "livez", app.view_functions["api.livez"])
-    gateway.init_app(app, hub)
+    gateway_middleware.init_app(app, hub)
     app.wsgi_app = security.BoundSessions(app.wsgi_app)  # inside ProxyFix: the client's address
     if app.config["PROXY_FIX"]:
         # Outermost, so Engine.IO's same-origin check sees the client's scheme and host too.

@@ -6,7 +6,6 @@ import os
 import random
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -14,13 +13,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from tests.support import ROOT, LiveServer
+from examples.parley_client import Outgoing, ParleyClient, ParleyError
+from tests.support import LiveServer
 from webapp import accounts, create_app
 from webapp.extensions import db
 from webapp.models import Message, Room
-
-sys.path.insert(0, str(ROOT / "examples"))
-from parley_client import Outgoing, ParleyClient, ParleyError
 
 # The servers must test delivery, not the limits (docs/security.md has those).
 UNLIMITED = {

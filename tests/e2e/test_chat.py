@@ -137,3 +137,24 @@ def test_the_example_script_runs(live_server):
     assert "Hello from the example" in result.stdout
     assert watcher.wait("message", lambda m: m["room"] == room)["text"] == "Hello from the example"
     watcher.close()
+
+
+def test_the_bot_example_answers_in_its_rooms(live_server):
+    room = unique("bot")
+    bot_name = unique("pingbot")
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "examples.bot", "--url", live_server.url, "--name", bot_name,
+         "--for", "60", room],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert bot.stdout.readline().startswith("listening in"), bot.stderr.read()
+        user = ChatClient(live_server.url, unique("user")).connect()
+        user.call("join", {"room": room})
+        user.call("message", {"room": room, "text": "!ping"})
+        answer = user.wait("message", lambda m: m["room"] == room and m["author"] == bot_name)
+        assert answer["text"] == f"pong, {user.name}"
+        user.close()
+    finally:
+        bot.terminate()
+        bot.wait(10)

@@ -2,7 +2,7 @@
 from flask import jsonify, request
 from flask_login import current_user
 
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.chat import broadcast, service
 from webapp.errors import AppError
 

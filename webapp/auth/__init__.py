@@ -1,6 +1,4 @@
 """Accounts on the page: register, log in, log out, and API tokens on the settings page."""
-from flask import Blueprint
+from webapp.auth.views import bp
 
-bp = Blueprint("auth", __name__)
-
-from webapp.auth import views  # noqa: F401  (routes attach to bp)
+__all__ = ["bp"]

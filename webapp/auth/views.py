@@ -1,15 +1,25 @@
 """Register, log in, log out, change the password; create, list and revoke API tokens."""
 from datetime import timedelta
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
 from webapp import accounts
-from webapp.auth import bp
 from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
+
+bp = Blueprint("auth", "webapp.auth")
 
 
 @login_manager.user_loader

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from webapp.chat import broadcast, moderation, service
 from webapp.extensions import presence, socketio
 from webapp.redisguard import client_options
+from webapp.server.protocol import start_client_manager
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +153,16 @@ def listen(app: Flask, url: str) -> None:
             socketio.sleep(1)
 
 
+
+
+def start(app: Flask) -> None:
+    """A serving process's part in the cluster (webapp/server/lifecycle.py starts it): the
+    presence heartbeat, reaping the users of processes that died, and with Redis the moderation
+    channel's listener and the message queue's subscription."""
+    # Three beats per TTL: one late beat (a busy process, a Redis blip) does not drop anybody.
+    presence.start(socketio, broadcast.left, interval=app.config["PRESENCE_TTL"] / 3)
+    if app.config["REDIS_URL"]:
+        socketio.start_background_task(listen, app, app.config["REDIS_URL"])
+        # Subscribe to the message queue now: python-socketio would wait for the first Socket.IO
+        # client, and a process serving only plain WebSocket clients (/ws) would miss events.
+        start_client_manager(socketio.server)

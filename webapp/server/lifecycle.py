@@ -1,6 +1,6 @@
-"""What a server process does as one of several, and how it ends: the presence heartbeat (and
-reaping the users of processes that died), the moderation channel's listener, and on SIGTERM a
-graceful exit that loses no ack.
+"""How a serving process runs and ends: it starts the chat's process duties (``start``: the
+presence heartbeat, the moderation channel's listener; webapp/chat/cluster.py) and on SIGTERM
+leaves gracefully, losing no ack.
 
 Only a serving process runs these (``wsgi.py``), never the CLI or the tests' in-process apps.
 """
@@ -11,12 +11,11 @@ import os
 import select
 import signal
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from flask import Flask, appcontext_popped, appcontext_pushed
 
-from webapp import gateway
-from webapp.chat import broadcast, cluster
 from webapp.extensions import presence, socketio
 from webapp.server.serving import stop_accepting
 
@@ -45,15 +44,10 @@ class InFlight:
 
 
 @contextmanager
-def duties(app: Flask):
-    """Run the presence heartbeat while the block serves; on SIGTERM leave gracefully."""
-    # Three beats per TTL: one late beat (a busy process, a Redis blip) does not drop anybody.
-    presence.start(socketio, broadcast.left, interval=app.config["PRESENCE_TTL"] / 3)
-    if app.config["REDIS_URL"]:
-        socketio.start_background_task(cluster.listen, app, app.config["REDIS_URL"])
-        # Subscribe to the message queue now: python-socketio would wait for the first Socket.IO
-        # client, and a process serving only plain WebSocket clients (/ws) would miss events.
-        gateway.start_client_manager()
+def duties(app: Flask, start: Callable[[Flask], None]):
+    """Run the process's duties (``start(app)`` starts them) while the block serves; on SIGTERM
+    leave gracefully."""
+    start(app)
     # A Python signal handler runs inside whichever greenlet is current (eventlet's hub, often),
     # where it may neither block nor switch, and a task it spawns may wait until the hub's next
     # timer. So Python itself writes the signal's number to a pipe, and a task waiting on the

@@ -276,3 +276,15 @@ def invalid(pkt: sio_packet.Packet) -> str | None:
         return None if isinstance(data, list) else "an ack must be an array"
     return f"unexpected packet type {kind!r}"  # CONNECT_ERROR, or not a Socket.IO type at all
 
+
+
+def start_client_manager(server: socketio.Server) -> None:
+    """Start Socket.IO's client manager if no Socket.IO client has yet.
+
+    python-socketio initializes it on its first connection; with Redis that starts the listener
+    which brings other processes' events, so a process serving only plain WebSocket clients
+    (/ws) needs it started by hand.
+    """
+    if not server.manager_initialized:
+        server.manager_initialized = True
+        server.manager.initialize()
