@@ -99,6 +99,12 @@ class Config:
         # Rate limits ("N per period" in the ``limits`` notation), per user, and per address for
         # guests. Generous for people, tight for scripts gone wrong.
         self.RATE_LIMIT_MESSAGE = env.get("RATE_LIMIT_MESSAGE", "30 per 10 seconds")
+        # Edits and deletions of one's messages; reactions and pins (docs/protocol.md).
+        self.RATE_LIMIT_EDIT = env.get("RATE_LIMIT_EDIT", "30 per minute")
+        self.RATE_LIMIT_REACT = env.get("RATE_LIMIT_REACT", "60 per minute")
+        # How long a deleted message's tombstone stays in its room's change log; a client away
+        # longer reloads the room instead of syncing (webapp/chat/changes.py).
+        self.SYNC_RETENTION_DAYS = int(env.get("SYNC_RETENTION_DAYS", "30"))
         self.RATE_LIMIT_TYPING = env.get("RATE_LIMIT_TYPING", "20 per 10 seconds")
         self.RATE_LIMIT_JOIN = env.get("RATE_LIMIT_JOIN", "30 per minute")
         # Rooms a user creates (create_room, and joins of a name that did not exist), counted

@@ -114,6 +114,13 @@ class Room(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The room's change log position: the seq of its latest change (a message, an edit, a
+    # deletion, a reaction, a pin, a reply count). Taken with ``UPDATE ... SET seq = seq + n``
+    # in the change's own transaction, so the row lock orders a room's changes: a change with a
+    # higher seq never becomes visible before one with a lower seq (webapp/chat/changes.py).
+    seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    # Deleted messages up to this seq were compacted away: a sync from before it cannot be served.
+    compacted_seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
 
     messages: Mapped[list[Message]] = relationship(back_populates="room", lazy="noload")
 
@@ -136,12 +143,20 @@ class RoomMember(db.Model):
 
 
 class Message(db.Model):
+    """A message, and its state after every change since: edits, reactions, pins, replies.
+
+    A deleted message stays as a tombstone (``deleted_at``, its text emptied, never served) so
+    the deletion has its place in the room's change log until the log is compacted.
+    """
+
     __tablename__ = "messages"
     # A client retries a send with the same client_id; this makes the retry find, not duplicate.
     __table_args__ = (
         UniqueConstraint("author", "client_id", name="uq_messages_author_client_id"),
         # History pages are "room X, ids before/after N": one index range scan.
         Index("ix_messages_room_id_id", "room_id", "id"),
+        # The change log: "room X, changes after seq N" (``sync``), one index range scan.
+        Index("ix_messages_room_id_seq", "room_id", "seq"),
         # Never reuse the id of a deleted newest message: clients page with "after=<last id>".
         {"sqlite_autoincrement": True},
     )
@@ -150,14 +165,28 @@ class Message(db.Model):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     author: Mapped[str] = mapped_column(String(32))
     guest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The author's account (None for guests): who may edit or delete it is decided on this.
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The seq of this message's latest change, and which kind it was (an event name of
+    # docs/protocol.md: message, message_edited, message_deleted, reaction, pin, replies).
+    seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    last_change: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A reply names its thread's root (always a root: a reply to a reply joins the root's thread).
+    reply_to: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    pinned_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     # Callers pass the room name to to_dict; loading the room with every message is waste.
     room: Mapped[Room] = relationship(back_populates="messages")
 
-    def to_dict(self, room_name: str | None = None) -> dict:
+    def to_dict(self, room_name: str | None = None, reactions: list | None = None) -> dict:
+        """The message as clients get it (docs/protocol.md, "The message object")."""
         return {
             "id": self.id,
             "room": room_name or self.room.name,
@@ -166,7 +195,40 @@ class Message(db.Model):
             "text": self.text,
             "created_at": iso(self.created_at),
             "client_id": self.client_id,
+            "seq": self.seq,
+            "edited_at": iso(self.edited_at) if self.edited_at else None,
+            "reply_to": self.reply_to,
+            "reply_count": self.reply_count or 0,
+            "reactions": reactions or [],
+            "pinned": self.pinned_at is not None,
         }
+
+
+class MessageEdit(db.Model):
+    """An earlier version of an edited message: its text, and when that text was written."""
+
+    __tablename__ = "message_edits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reaction(db.Model):
+    """One person's one emoji on one message (the key makes adding it twice count once)."""
+
+    __tablename__ = "reactions"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_key: Mapped[str] = mapped_column(String(48), primary_key=True)  # Member.key
+    emoji: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Ban(db.Model):

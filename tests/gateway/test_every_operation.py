@@ -20,9 +20,16 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("rooms", lambda seen: {}),
         ("join", lambda seen: {"room": room}),
         ("message", lambda seen: {"room": room, "text": "hello from every transport"}),
+        ("edit", lambda seen: {"room": room, "id": first(seen), "text": "hello, edited"}),
+        ("edits", lambda seen: {"room": room, "id": first(seen)}),
+        ("react", lambda seen: {"room": room, "id": first(seen), "emoji": "👍", "on": True}),
+        ("pin", lambda seen: {"room": room, "id": first(seen), "on": True}),
+        ("pins", lambda seen: {"room": room}),
+        ("thread", lambda seen: {"room": room, "id": first(seen)}),
+        ("sync", lambda seen: {"room": room, "since": seen["join"]["seq"]}),
         ("typing", lambda seen: {"room": room, "typing": True}),
         ("history", lambda seen: {"room": room}),
-        ("delete_message", lambda seen: {"id": seen["message"]["message"]["id"]}),
+        ("delete_message", lambda seen: {"room": room, "id": first(seen)}),
         ("leave", lambda seen: {"room": room}),
         ("create_room", lambda seen: {"room": private, "private": True}),
         ("invite", lambda seen: {"room": private, "user": other}),
@@ -34,6 +41,10 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("block", lambda seen: {"user": other, "on": True}),
         ("blocks", lambda seen: {}),
     ]
+
+
+def first(seen: dict) -> int:
+    return seen["message"]["message"]["id"]
 
 
 def test_every_operation_has_a_step_here():

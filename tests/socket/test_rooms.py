@@ -3,32 +3,10 @@
 Attacks tried: a non-member joining, posting to, reading or watching a private room or a DM;
 a guest creating private rooms; non-owners kicking; non-admins deleting and banning.
 """
-import pytest
 
+from tests.socket.conftest import call, received
 from webapp import accounts
 from webapp.extensions import socketio
-
-
-def received(client, event):
-    return [i["args"] if i["name"] == "message" else i["args"][0]
-            for i in client.get_received() if i["name"] == event]
-
-
-@pytest.fixture
-def users(app):
-    """Connect registered users by token: ``users("owner", admin=True)``."""
-    def _connect(name, admin=False):
-        with app.app_context():
-            user = accounts.create_user(name, "long enough password", admin=admin)
-            token = accounts.create_token(user, "t")[1]
-        client = socketio.test_client(app, auth={"token": token})
-        assert client.is_connected()
-        return client
-    return _connect
-
-
-def call(client, event, data=None):
-    return client.emit(event, data, callback=True)
 
 
 def test_private_room_admits_only_invited_members(users, connect):
@@ -104,7 +82,8 @@ def test_admin_deletes_messages_for_everyone(users):
     assert call(alice, "delete_message", {"id": msg["id"]})["error"]["code"] == "forbidden"
     alice.get_received()
     assert call(admin, "delete_message", {"id": msg["id"]}) == {"ok": True}
-    assert received(alice, "message_deleted") == [{"id": msg["id"], "room": "general"}]
+    assert received(alice, "message_deleted") == [
+        {"id": msg["id"], "room": "general", "seq": msg["seq"] + 1, "by": "root"}]
     assert call(alice, "history", {"room": "general"})["messages"] == []
     assert call(admin, "delete_message", {"id": msg["id"]})["error"]["code"] == "not_found"
 

@@ -129,7 +129,10 @@ def test_message_shape_and_author_from_the_connection(ctx):
     service.join(alice, {"room": "general"})
     msg, new = service.post_message(alice, {"room": "general", "text": " hi ", "author": "mallory"})
     assert new is True
-    assert set(msg) == {"id", "room", "author", "guest", "text", "created_at", "client_id"}
+    assert set(msg) == {"id", "room", "author", "guest", "text", "created_at", "client_id",
+                        "seq", "edited_at", "reply_to", "reply_count", "reactions", "pinned"}
+    assert msg["seq"] >= 1 and msg["edited_at"] is None and msg["reply_to"] is None
+    assert msg["reply_count"] == 0 and msg["reactions"] == [] and msg["pinned"] is False
     assert msg["author"] == "alice" and msg["text"] == " hi " and msg["room"] == "general"
     assert msg["guest"] is True and msg["client_id"] is None and ISO_UTC.fullmatch(msg["created_at"])
 

@@ -35,9 +35,12 @@ def typing(event: dict, skip_sid: str) -> None:
     socketio.emit("typing", event, to=event["room"], skip_sid=skip_sid)
 
 
-def message_deleted(event: dict) -> None:
-    """A message was deleted: to everyone in its room."""
-    socketio.emit("message_deleted", event, to=event["room"])
+def changes(events: list[tuple[str, dict]]) -> None:
+    """Changes to a room's content, each to everyone in the room, in the order given (seq
+    order): ``message``, ``message_edited``, ``message_deleted``, ``reaction``, ``pin``,
+    ``replies`` (webapp/chat/changes.py makes them; each payload has ``room`` and ``seq``)."""
+    for name, payload in events:
+        socketio.emit(name, payload, to=payload["room"])
 
 
 def invited(room: str, by: str, user_id: int) -> None:

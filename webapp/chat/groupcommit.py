@@ -6,17 +6,20 @@ latency when idle); messages arriving meanwhile queue up, and the same greenlet 
 in one statement as soon as its own returns. Each message is still acked and broadcast only
 after the statement that stored it has committed.
 
-Every batch is one ``INSERT`` statement on a connection of the committer's own, in autocommit
-mode: a statement is its own transaction, so storing a message is one round trip to PostgreSQL
-(not BEGIN, INSERT, COMMIT and the pool's liveness ping: the bench's ack went from 1.9 to
-~1.1 ms) and no ORM unit of work. A lone message uses ``ON CONFLICT DO NOTHING``, so a client's
-retry of a stored ``(author, client_id)`` returns no row instead of an error; a batch that hits
-such a retry is stored again one message at a time.
+Every batch is one transaction on a connection of the committer's own (no ORM unit of work, no
+pool liveness ping): for each room in it, ``UPDATE rooms SET seq = seq + n ... RETURNING seq``
+takes the room's next n change numbers (webapp/chat/changes.py, "seq") and holds the room's row
+until the commit, then one ``INSERT`` stores the batch with them. Rooms are taken in id order,
+so two processes' batches never wait on each other in a circle. A lone message uses ``ON
+CONFLICT DO NOTHING``: a client's retry of a stored ``(author, client_id)`` inserts no row, and
+its transaction is rolled back so the seq it took is given back (no gap); a batch that hits such
+a retry is stored again one message at a time.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from itertools import groupby
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, insert, text
@@ -26,14 +29,20 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from webapp.extensions import db
 from webapp.models import Message, utcnow
 
-MAX_BATCH = 500  # rows per statement: SQLite allows 32,766 bound parameters, six per row here
+MAX_BATCH = 500  # rows per statement: SQLite allows 32,766 bound parameters, nine per row here
+# The columns a new message is stored with; the rest take their defaults (webapp/models.py).
+COLUMNS = ("room_id", "author", "guest", "user_id", "text", "client_id", "created_at", "seq",
+           "reply_to")
+
+# The room's next n change numbers; its row stays locked until the transaction ends.
+TAKE_SEQ = text("UPDATE rooms SET seq = seq + :n WHERE id = :room_id RETURNING seq")
 
 
 def _insert_one_statement():
     """``INSERT ... ON CONFLICT (author, client_id) DO NOTHING RETURNING id``, in the syntax
     SQLite (3.35+) and PostgreSQL share. Written as text because SQLAlchemy does not cache the
     compiled form of its dialects' ``on_conflict_do_nothing`` (a compile per message: ~0.2 ms)."""
-    columns = [c for c in Message.__table__.columns if c.name != "id"]
+    columns = [Message.__table__.c[name] for name in COLUMNS]
     names = ", ".join(c.name for c in columns)
     values = ", ".join(f":{c.name}" for c in columns)
     return text(
@@ -48,12 +57,14 @@ _INSERT_ONE = _insert_one_statement()
 class StoredMessage(SimpleNamespace):
     """A message just stored: its columns, without an ORM instance's bookkeeping (~25 us)."""
 
+    edited_at = pinned_at = None
+    reply_count = 0
     to_dict = Message.to_dict
 
 
 @dataclass
 class _Entry:
-    fields: dict  # the Message's columns but id and created_at
+    fields: dict  # the Message's COLUMNS but created_at and seq
     done: threading.Event = field(default_factory=threading.Event)
     message: StoredMessage | None = None  # set once stored; None: the (author, client_id) was taken
     error: BaseException | None = None
@@ -125,28 +136,47 @@ class GroupCommitter:
     def _insert(self, batch: list[_Entry]) -> list:
         """Each entry's new id, None for a taken (author, client_id), or the error it caused."""
         conn = self._connection()
-        table = Message.__table__
         if len(batch) > 1:
             try:
-                # One statement, so all or nothing; ids are drawn in VALUES order, whatever
-                # order RETURNING hands them back in.
-                stmt = insert(table).values([entry.fields for entry in batch]).returning(table.c.id)
-                return sorted(conn.execute(stmt).scalars())
+                with conn.begin():
+                    self._take_seqs(conn, batch)
+                    # One statement, so all or nothing; ids are drawn in VALUES order, whatever
+                    # order RETURNING hands them back in.
+                    table = Message.__table__
+                    stmt = insert(table).values([e.fields for e in batch]).returning(table.c.id)
+                    return sorted(conn.execute(stmt).scalars())
             except IntegrityError:
                 pass  # a retry (or a deleted room) among them: find out which, storing the rest
         return [self._insert_one(conn, entry) for entry in batch]
 
     @staticmethod
-    def _insert_one(conn: Connection, entry: _Entry):
+    def _take_seqs(conn: Connection, batch: list[_Entry]) -> None:
+        """Give each entry its room's next seq, in batch order within a room."""
+        by_room = sorted(batch, key=lambda e: e.fields["room_id"])  # a stable sort
+        for room_id, group in groupby(by_room, key=lambda e: e.fields["room_id"]):
+            entries = list(group)
+            last = conn.execute(TAKE_SEQ, {"n": len(entries), "room_id": room_id}).scalar()
+            if last is None:  # no such room (deleted meanwhile): the insert fails on its key
+                last = 0
+            for offset, entry in enumerate(entries):
+                entry.fields["seq"] = last - len(entries) + 1 + offset
+
+    @classmethod
+    def _insert_one(cls, conn: Connection, entry: _Entry):
         try:
-            return conn.execute(_INSERT_ONE, entry.fields).scalar()
+            with conn.begin() as transaction:
+                cls._take_seqs(conn, [entry])
+                row_id = conn.execute(_INSERT_ONE, entry.fields).scalar()
+                if row_id is None:
+                    transaction.rollback()  # a retry: give the seq back
+                return row_id
         except IntegrityError as exc:  # a room deleted meanwhile: this message fails alone
             return exc
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._close()
-            self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._conn = db.engine.connect()
         return self._conn
 
     def _close(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from webapp.chat import broadcast, cluster, moderation, rooms, service
+from webapp.chat import broadcast, changes, cluster, moderation, rooms, service
 from webapp.chat.service import Member
 
 
@@ -62,10 +62,50 @@ def leave(member: Member, data: Any, conn: Conn) -> dict:
 
 @operation("message")
 def message(member: Member, data: Any, conn: Conn) -> dict:
+    if isinstance(data, dict) and data.get("reply_to") is not None:
+        stored, events = changes.reply(member, data)  # the reply, and its root's new count
+        broadcast.changes(events)
+        return {"ok": True, "message": stored}
     stored, new = service.post_message(member, data)
     if new:  # a retry (same client_id) answers the stored message and announces nothing
         broadcast.message(stored)
     return {"ok": True, "message": stored}
+
+
+def _change(change) -> Op:
+    """An operation that changes the room: its ack, once its events are sent."""
+    def op(member: Member, data: Any, conn: Conn) -> dict:
+        ack, events = change(member, data)
+        broadcast.changes(events)
+        return ack
+    op.__doc__ = change.__doc__
+    return op
+
+
+OPS["edit"] = _change(changes.edit)
+OPS["delete_message"] = _change(changes.delete_message)
+OPS["react"] = _change(changes.react)
+OPS["pin"] = _change(changes.pin)
+
+
+@operation("sync")
+def sync(member: Member, data: Any, conn: Conn) -> dict:
+    return changes.sync(member, data)
+
+
+@operation("edits")
+def edits(member: Member, data: Any, conn: Conn) -> dict:
+    return changes.edits(member, data)
+
+
+@operation("pins")
+def pins(member: Member, data: Any, conn: Conn) -> dict:
+    return changes.pins(member, data)
+
+
+@operation("thread")
+def thread(member: Member, data: Any, conn: Conn) -> dict:
+    return changes.thread(member, data)
 
 
 @operation("typing")
@@ -102,12 +142,6 @@ def invite(member: Member, data: Any, conn: Conn) -> dict:
 def kick(member: Member, data: Any, conn: Conn) -> dict:
     room, key, name, ban = rooms.kick(member, data)
     cluster.kick_everywhere(room, key, name, by=member.name, ban=ban)
-    return {"ok": True}
-
-
-@operation("delete_message")
-def delete_message(member: Member, data: Any, conn: Conn) -> dict:
-    broadcast.message_deleted(rooms.delete_message(member, data))
     return {"ok": True}
 
 

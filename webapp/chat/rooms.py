@@ -16,7 +16,7 @@ from webapp.chat import moderation, service
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db
-from webapp.models import Block, Message, Room, RoomMember, User
+from webapp.models import Block, Room, RoomMember, User
 
 
 def _account_only(member: Member, what: str) -> None:
@@ -140,22 +140,6 @@ def kick(member: Member, data: Any) -> tuple[str, str, str, dict | None]:
         db.session.commit()
     key = f"user:{user.id}" if user is not None else f"guest:{name.casefold()}"
     return room.name, key, user.name if user is not None else name, ban
-
-
-def delete_message(member: Member, data: Any) -> dict:
-    """Remove a message for everyone (admins only); answers what the clients are told."""
-    if not member.admin:
-        raise Forbidden("Only admins may delete messages.")
-    message_id = v.optional_int(v.payload(data), "id", 1, v.MAX_ID)
-    if message_id is None:
-        raise InvalidPayload("'id' is required.")
-    message = db.session.get(Message, message_id)
-    if message is None:
-        raise NotFound("No such message.")
-    event = {"id": message.id, "room": message.room.name}
-    db.session.delete(message)
-    db.session.commit()
-    return event
 
 
 def block(member: Member, data: Any) -> None:

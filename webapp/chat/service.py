@@ -27,7 +27,7 @@ from webapp.errors import (
     RateLimited,
 )
 from webapp.extensions import db, presence, ratelimits
-from webapp.models import Message, Room, RoomMember, User
+from webapp.models import Message, Reaction, Room, RoomMember, User
 
 DEFAULT_ROOM = "general"
 DM_RE = re.compile(r"dm-\d+-\d+")  # direct conversations: dm-<lower user id>-<higher user id>
@@ -232,11 +232,15 @@ def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, 
     _rooms()[name] = (room.id, room.kind)
     subscribe(name)
     news = presence.add(name, member.name, member.sid)
+    # The room's seq before its history: a change between the two is in the history and comes
+    # again through sync, which applies it once more to the same effect, rather than be missed.
+    seq = db.session.scalar(select(Room.seq).where(Room.id == room.id))
     ack = {
         "ok": True,
         "room": room.to_dict(),
         "members": presence.members(name),
         "history": _history(room.id, name, before=None, after=None, limit=HISTORY_LIMIT),
+        "seq": seq,
     }
     return ack, news
 
@@ -263,18 +267,21 @@ def post_message(member: Member, data: Any) -> tuple[dict, bool]:
     """
     limit(member, "message")
     data = v.payload(data)
-    room = _member_room(member, data)
+    room = member_room(member, data)
     text, client_id = v.text(data), v.client_id(data)
-    return store_message(room, member.name, text, client_id, guest=member.guest)
+    return store_message(room, member.name, text, client_id, guest=member.guest,
+                         user_id=member.user_id)
 
 
 def store_message(
-    room: str, author: str, text: str, client_id: str | None, *, guest: bool
+    room: str, author: str, text: str, client_id: str | None, *, guest: bool,
+    user_id: int | None = None,
 ) -> tuple[dict, bool]:
     """Commit a validated message; a repeated (author, client_id) answers the stored one."""
     committer = current_app.extensions.setdefault("parley.group_commit", GroupCommitter())
     message = committer.store(
-        room_id=_room_id(room), author=author, guest=guest, text=text, client_id=client_id
+        room_id=room_id(room), author=author, guest=guest, user_id=user_id, text=text,
+        client_id=client_id, reply_to=None,
     )
     if message is None:
         message = db.session.scalar(
@@ -282,35 +289,43 @@ def store_message(
         )
         if message is None:  # pragma: no cover - the constraint only fires on that pair
             raise RuntimeError("a unique violation without the row that caused it")
-        if message.room_id != _room_id(room):
-            # Not a retry (a client retries in the room it sent to): the client_id was used for
-            # a message elsewhere, perhaps where the caller may not read. Tell nothing of it.
-            raise InvalidPayload("This client_id was already used for another message.",
-                                 code="invalid_client_id")
-        return message.to_dict(room), False
+        return retry_answer(message, room), False
     return message.to_dict(room), True
+
+
+def retry_answer(message: Message, room: str) -> dict:
+    """What a retried send (a stored author and client_id) is answered: the stored message."""
+    if message.room_id != room_id(room):
+        # Not a retry (a client retries in the room it sent to): the client_id was used for a
+        # message elsewhere, perhaps where the caller may not read. Tell nothing of it.
+        raise InvalidPayload("This client_id was already used for another message.",
+                             code="invalid_client_id")
+    if message.deleted_at is not None:
+        raise NotFound("This message was sent and has been deleted since.",
+                       code="message_deleted", id=message.id)
+    return message.to_dict(room)
 
 
 def typing(member: Member, data: Any) -> dict:
     limit(member, "typing")
     data = v.payload(data)
-    room = _member_room(member, data)
+    room = member_room(member, data)
     return {"room": room, "user": member.name, "typing": v.flag(data, "typing")}
 
 
 def history(member: Member, data: Any) -> list[dict]:
     limit(member, "history")
     data = v.payload(data)
-    room = _member_room(member, data)
+    room = member_room(member, data)
     before = v.optional_int(data, "before", 1, v.MAX_ID)
     after = v.optional_int(data, "after", 0, v.MAX_ID)
     count = v.optional_int(data, "limit", 1, 100, default=HISTORY_LIMIT)
-    return _history(_room_id(room), room, before=before, after=after, limit=count)
+    return _history(room_id(room), room, before=before, after=after, limit=count)
 
 
 def _history(room_id: int, room: str, *, before: int | None, after: int | None, limit: int) -> list:
     """Messages in ascending id order: the first ``limit`` after ``after``, else the last before."""
-    query = select(Message).where(Message.room_id == room_id)
+    query = select(Message).where(Message.room_id == room_id, Message.deleted_at.is_(None))
     if before is not None:
         query = query.where(Message.id < before)
     if after is not None:
@@ -319,10 +334,30 @@ def _history(room_id: int, room: str, *, before: int | None, after: int | None, 
         query = query.order_by(Message.id.desc())
     rows = list(db.session.scalars(query.limit(limit)))
     rows.sort(key=lambda m: m.id)
-    return [m.to_dict(room) for m in rows]
+    return render(rows, room)
 
 
-def _member_room(member: Member, data: dict) -> str:
+def render(messages: list[Message], room: str) -> list[dict]:
+    """Messages as clients get them (docs/protocol.md, "The message object"), with their
+    reactions read in one query. A message never changed since it was posted has none."""
+    changed = [m.id for m in messages if m.last_change != "message"]
+    reactions: dict[int, list[dict]] = {}
+    if changed:
+        rows = db.session.execute(
+            select(Reaction.message_id, Reaction.emoji, Reaction.user_name)
+            .where(Reaction.message_id.in_(changed))
+            .order_by(Reaction.message_id, Reaction.created_at, Reaction.user_key))
+        by_message: dict[int, dict[str, dict]] = {}
+        for message_id, mark, user in rows:
+            entry = by_message.setdefault(message_id, {}).setdefault(
+                mark, {"emoji": mark, "count": 0, "users": []})
+            entry["count"] += 1
+            entry["users"].append(user)
+        reactions = {i: list(marks.values()) for i, marks in by_message.items()}
+    return [m.to_dict(room, reactions.get(m.id)) for m in messages]
+
+
+def member_room(member: Member, data: dict) -> str:
     """The room named in ``data``, if ``member`` may act in it."""
     room = v.room_name(data)
     if member.sid is None:
@@ -357,5 +392,9 @@ def _room(name: str) -> tuple[int, str]:
     return cache[name]
 
 
-def _room_id(name: str) -> int:
+def room_id(name: str) -> int:
     return _room(name)[0]
+
+
+def room_kind(name: str) -> str:
+    return _room(name)[1]
