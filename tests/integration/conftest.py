@@ -22,6 +22,8 @@ import redis
 import requests
 
 from tests.support import ROOT, LiveServer, free_port
+from webapp import create_app
+from webapp.extensions import db
 
 PG_ADMIN_URL = os.environ.get("PARLEY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -202,3 +204,41 @@ def flask_command(*args: str, **env: str) -> subprocess.CompletedProcess:
         cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env},
         capture_output=True, text=True, timeout=60, check=False,
     )
+
+
+# -- one database of each kind (modules that use these get both: sqlite and postgresql) --------
+DATABASES = [
+    pytest.param("sqlite"),
+    pytest.param("postgresql", marks=pytest.mark.integration),
+]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    """An empty database: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    name = f"parley_db_{uuid.uuid4().hex[:10]}"
+    try:
+        admin_sql(f"CREATE DATABASE {name}")
+    except psycopg2.OperationalError as exc:
+        require(False, f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db_app(database_url):
+    """An app (threading mode) on ``database_url``, not yet migrated, its context pushed."""
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ASYNC_MODE": "threading",
+        "LOG_LEVEL": "WARNING",
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
