@@ -6,7 +6,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from webapp.chat import external
+from webapp.chat import changes, external
 from webapp.errors import AppError
 
 chat_cli = AppGroup("chat", help="Post to rooms from outside the server.")
@@ -24,3 +24,10 @@ def post(room: str, text: str, author: str, client_id: str | None) -> None:
     except AppError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
     click.echo(json.dumps(message))
+
+
+@chat_cli.command("compact")
+def compact() -> None:
+    """Remove deleted messages' tombstones older than SYNC_RETENTION_DAYS from the rooms' change
+    logs now (a serving process also does it hourly)."""
+    click.echo(f"removed {changes.compact()} tombstones")

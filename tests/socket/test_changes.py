@@ -316,3 +316,11 @@ def test_compaction_removes_old_tombstones_and_sync_says_so(app, two):
     assert code(expired) == "sync_expired"
     fresh = call(bob, "join", {"room": ROOM})
     assert call(bob, "sync", {"room": ROOM, "since": fresh["seq"]})["changes"] == []
+
+
+def test_the_compact_command_removes_old_tombstones(app, two):
+    alice, _ = two
+    call(alice, "delete_message", {"room": ROOM, "id": post(alice, "bye")["id"]})
+    app.config["SYNC_RETENTION_DAYS"] = 0
+    result = app.test_cli_runner().invoke(args=["chat", "compact"])
+    assert result.exit_code == 0 and result.output == "removed 1 tombstones\n"

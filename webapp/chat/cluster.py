@@ -14,7 +14,7 @@ import logging
 import redis
 from flask import Flask, current_app
 
-from webapp.chat import broadcast, moderation, service
+from webapp.chat import broadcast, changes, moderation, service
 from webapp.extensions import presence, socketio
 from webapp.redisguard import client_options
 from webapp.server.protocol import start_client_manager
@@ -161,8 +161,28 @@ def start(app: Flask) -> None:
     channel's listener and the message queue's subscription."""
     # Three beats per TTL: one late beat (a busy process, a Redis blip) does not drop anybody.
     presence.start(socketio, broadcast.left, interval=app.config["PRESENCE_TTL"] / 3)
+    socketio.start_background_task(_compact_now_and_then, app)
     if app.config["REDIS_URL"]:
         socketio.start_background_task(listen, app, app.config["REDIS_URL"])
         # Subscribe to the message queue now: python-socketio would wait for the first Socket.IO
         # client, and a process serving only plain WebSocket clients (/ws) would miss events.
         start_client_manager(socketio.server)
+
+
+COMPACT_EVERY = 3600.0  # seconds between removals of old tombstones from the change logs
+
+
+def _compact_now_and_then(app: Flask) -> None:
+    """Remove deleted messages' tombstones past SYNC_RETENTION_DAYS, hourly (changes.compact;
+    several processes doing it at once remove each row once)."""
+    while True:
+        socketio.sleep(COMPACT_EVERY)
+        with app.app_context():
+            try:
+                removed = changes.compact()
+            except Exception:  # a database blip: try again next hour
+                log.exception("compacting the change logs failed")
+                continue
+        if removed:
+            log.info("change logs: removed %d tombstones older than %d days", removed,
+                     app.config["SYNC_RETENTION_DAYS"])
