@@ -122,3 +122,26 @@ def test_history_reads_are_limited_too(client, token):
     statuses = [client.get("/api/rooms/general/messages", headers=bearer(token)).status_code
                 for _ in range(61)]  # the default limit is 60 per 10 seconds
     assert statuses == [200] * 60 + [429]
+
+
+def test_a_reply_posted_over_rest_joins_its_thread(app, client, token):
+    listener = socketio.test_client(app, auth={"name": "reader"})
+    listener.emit("join", {"room": "general"}, callback=True)
+    root = client.post("/api/rooms/general/messages", json={"text": "root"},
+                       headers=bearer(token)).json["message"]
+    listener.get_received()
+    response = client.post("/api/rooms/general/messages",
+                           json={"text": "a reply", "reply_to": root["id"], "client_id": "x1"},
+                           headers=bearer(token))
+    assert response.status_code == 201 and response.json["message"]["reply_to"] == root["id"]
+    events = [(i["name"], i["args"] if i["name"] == "message" else i["args"][0])
+              for i in listener.get_received()]
+    assert [name for name, _ in events] == ["message", "replies"]
+    assert events[1][1]["message"]["reply_count"] == 1
+    again = client.post("/api/rooms/general/messages",
+                        json={"text": "a reply", "reply_to": root["id"], "client_id": "x1"},
+                        headers=bearer(token))
+    assert again.status_code == 200 and again.json["message"]["id"] == response.json["message"]["id"]
+    wrong = client.post("/api/rooms/general/messages", json={"text": "x", "reply_to": 10**9},
+                        headers=bearer(token))
+    assert wrong.status_code == 404 and wrong.json["error"]["code"] == "not_found"

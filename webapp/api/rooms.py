@@ -3,7 +3,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from webapp.api.blueprint import bp
-from webapp.chat import broadcast, service
+from webapp.chat import ops, service
 from webapp.errors import AppError
 
 
@@ -52,7 +52,5 @@ def post_room_message(room: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise AppError("The body must be a JSON object.", code="invalid_payload")
-    message, new = service.post_message(member, {**body, "room": room})
-    if new:
-        broadcast.message(message)
-    return _no_store(jsonify(message=message)), 201 if new else 200
+    ack, new = ops.post(member, {**body, "room": room})
+    return _no_store(jsonify(message=ack["message"])), 201 if new else 200

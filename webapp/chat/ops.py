@@ -61,15 +61,21 @@ def leave(member: Member, data: Any, conn: Conn) -> dict:
 
 
 @operation("message")
-def message(member: Member, data: Any, conn: Conn) -> dict:
+def message(member: Member, data: Any, conn: Conn | None) -> dict:
+    return post(member, data)[0]
+
+
+def post(member: Member, data: Any) -> tuple[dict, bool]:
+    """Post a message (or a reply: ``reply_to``); answers the ack and whether it is new -- a
+    retry (same client_id) answers the stored message and announces nothing. REST uses it too."""
     if isinstance(data, dict) and data.get("reply_to") is not None:
         stored, events = changes.reply(member, data)  # the reply, and its root's new count
         broadcast.changes(events)
-        return {"ok": True, "message": stored}
+        return {"ok": True, "message": stored}, bool(events)
     stored, new = service.post_message(member, data)
-    if new:  # a retry (same client_id) answers the stored message and announces nothing
+    if new:
         broadcast.message(stored)
-    return {"ok": True, "message": stored}
+    return {"ok": True, "message": stored}, new
 
 
 def _change(change) -> Op:
