@@ -324,3 +324,15 @@ def test_the_compact_command_removes_old_tombstones(app, two):
     app.config["SYNC_RETENTION_DAYS"] = 0
     result = app.test_cli_runner().invoke(args=["chat", "compact"])
     assert result.exit_code == 0 and result.output == "removed 1 tombstones\n"
+
+
+def test_in_a_conversation_each_deletes_only_their_own_and_both_pin(users):
+    alice, bob = users("alice"), users("bob")
+    room = call(alice, "dm", {"user": "bob"})["room"]["name"]
+    for client in (alice, bob):
+        assert call(client, "join", {"room": room})["ok"]
+    mine = call(alice, "message", {"room": room, "text": "mine"})["message"]
+    assert code(call(bob, "delete_message", {"room": room, "id": mine["id"]})) == "forbidden"
+    assert call(bob, "pin", {"room": room, "id": mine["id"], "on": True})["ok"]
+    assert call(alice, "delete_message", {"room": room, "id": mine["id"]}) == {"ok": True}
+    assert call(bob, "pins", {"room": room})["pins"] == []  # a deleted message is no pin

@@ -128,11 +128,13 @@ def edits(member: Member, data: Any) -> dict:
 
 # -- delete ------------------------------------------------------------------------------------
 def may_moderate(member: Member, room_id: int) -> bool:
-    """Admins everywhere; a room's owner in their room."""
+    """Admins everywhere; a room's owner in their room (a conversation has no moderator: its
+    opener is no more than the other one)."""
     if member.admin:
         return True
     room = db.session.get(Room, room_id)
-    return member.user_id is not None and room is not None and room.owner_id == member.user_id
+    return (member.user_id is not None and room is not None and room.kind != "dm"
+            and room.owner_id == member.user_id)
 
 
 def delete_message(member: Member, data: Any) -> tuple[dict, list[Event]]:
