@@ -71,6 +71,12 @@ def upgrade():
         "UPDATE rooms SET seq = COALESCE((SELECT max(seq) FROM messages "
         "WHERE messages.room_id = rooms.id), 0)"
     )
+    # Whose account wrote what, so authors can edit and delete what they posted before (names
+    # are ASCII, and an account's name_key is its name folded: lower() is that fold here).
+    op.execute(
+        "UPDATE messages SET user_id = (SELECT users.id FROM users "
+        "WHERE users.name_key = lower(messages.author)) WHERE messages.guest = false"
+    )
 
 
 def downgrade():

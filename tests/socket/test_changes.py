@@ -336,3 +336,14 @@ def test_in_a_conversation_each_deletes_only_their_own_and_both_pin(users):
     assert call(bob, "pin", {"room": room, "id": mine["id"], "on": True})["ok"]
     assert call(alice, "delete_message", {"room": room, "id": mine["id"]}) == {"ok": True}
     assert call(bob, "pins", {"room": room})["pins"] == []  # a deleted message is no pin
+
+
+def test_one_emoji_one_spelling_and_a_replys_id_opens_its_thread(two):
+    alice, bob = two
+    msg = post(alice, "love")
+    call(alice, "react", {"room": ROOM, "id": msg["id"], "emoji": "❤", "on": True})
+    ack = call(bob, "react", {"room": ROOM, "id": msg["id"], "emoji": "❤️", "on": True})
+    assert ack["message"]["reactions"] == [{"emoji": "❤️", "count": 2, "users": ["alice", "bob"]}]
+    reply = post(bob, "me too", reply_to=msg["id"])
+    thread = call(alice, "thread", {"room": ROOM, "id": reply["id"]})
+    assert thread["root"]["id"] == msg["id"] and [m["id"] for m in thread["replies"]] == [reply["id"]]

@@ -56,3 +56,29 @@ def test_downgrading_to_0002_and_back_keeps_messages_and_their_ids(app):
             ))
         assert new_id == 4
         assert autoincrement_tables() == {"messages": True}
+
+
+def test_0006_numbers_existing_messages_and_knows_their_authors(app):
+    """What was posted before the change log: numbered 1, 2, ... per room in id order (each
+    room's seq its last), and an account's messages tied to the account so its owner can edit."""
+    with app.app_context():
+        downgrade(revision="0005")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (name, name_key, password_hash, is_admin, created_at, "
+                "session_secret) VALUES ('Alice', 'alice', 'x', false, CURRENT_TIMESTAMP, 's')"))
+            connection.execute(text("INSERT INTO rooms (name, kind, created_at) "
+                                    "VALUES ('other', 'public', CURRENT_TIMESTAMP)"))
+            for room, author, guest in ((1, "Alice", False), (2, "bob", True), (1, "bob", True),
+                                        (2, "Alice", False), (1, "Alice", False)):
+                connection.execute(text(
+                    "INSERT INTO messages (room_id, author, guest, text, created_at) "
+                    "VALUES (:room, :author, :guest, 'old', CURRENT_TIMESTAMP)"),
+                    {"room": room, "author": author, "guest": guest})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT room_id, seq, user_id FROM messages ORDER BY id")).all()
+            seqs = dict(connection.execute(text("SELECT id, seq FROM rooms")).all())
+    assert rows == [(1, 1, 1), (2, 1, None), (1, 2, None), (2, 2, 1), (1, 3, 1)]
+    assert seqs == {1: 3, 2: 2}

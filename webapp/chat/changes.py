@@ -190,7 +190,9 @@ def _emoji(data: dict) -> str:
     mark = data.get("emoji")
     if not isinstance(mark, str) or len(mark) > 32 or not emoji.is_emoji(mark):
         raise InvalidPayload("'emoji' must be one emoji, such as \"👍\".", code="invalid_emoji")
-    return mark
+    # One spelling per emoji: "❤" and "❤️" (with the emoji presentation selector) are one heart.
+    canonical = emoji.emojize(emoji.demojize(mark))
+    return canonical if emoji.is_emoji(canonical) else mark
 
 
 def react(member: Member, data: Any) -> tuple[dict, list[Event]]:
@@ -304,6 +306,8 @@ def thread(member: Member, data: Any) -> dict:
     data = v.payload(data)
     room = service.member_room(member, data)
     root = _message(room, data)
+    if root.reply_to is not None:  # a reply's id opens the thread it is in
+        root = _message(room, {"id": root.reply_to})
     before = v.optional_int(data, "before", 1, v.MAX_ID)
     limit = v.optional_int(data, "limit", 1, THREAD_LIMIT_MAX, default=THREAD_LIMIT)
     query = select(Message).where(Message.reply_to == root.id, Message.deleted_at.is_(None))
@@ -350,7 +354,11 @@ def sync(member: Member, data: Any) -> dict:
         else:
             changes.append({"type": m.last_change, "room": room, "seq": m.seq, "id": m.id,
                             "message": shown[m.id]})
-    return {"ok": True, "changes": changes, "seq": rows[-1].seq if more else latest, "more": more}
+    # Changes committed after ``latest`` was read may be among the rows: the answer's seq covers
+    # them (commits are in seq order, so everything below a visible seq is visible too).
+    answered = max(latest, rows[-1].seq) if rows else latest
+    return {"ok": True, "changes": changes, "seq": rows[-1].seq if more else answered,
+            "more": more}
 
 
 def compact(now=None) -> int:
