@@ -54,3 +54,71 @@ def post_room_message(room: str):
         raise AppError("The body must be a JSON object.", code="invalid_payload")
     ack, new = ops.post(member, {**body, "room": room})
     return _no_store(jsonify(message=ack["message"])), 201 if new else 200
+
+
+# -- conversations (protocol v2): the same operations as the event API, by REST -----------------
+def _op(name: str, member: service.Member, data: dict) -> dict:
+    """Run one operation of the table (webapp/chat/ops.py) for a REST caller (no connection)."""
+    return ops.OPS[name](member, data, None)
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise AppError("The body must be a JSON object.", code="invalid_payload")
+    return body
+
+
+@bp.patch("/rooms/<room>/messages/<int:message_id>")
+def edit_message(room: str, message_id: int):
+    """The author replaces the text: ``{"text": ...}``."""
+    ack = _op("edit", _caller(allow_session=False), {**_body(), "room": room, "id": message_id})
+    return _no_store(jsonify(message=ack["message"]))
+
+
+@bp.delete("/rooms/<room>/messages/<int:message_id>")
+def delete_message(room: str, message_id: int):
+    _op("delete_message", _caller(allow_session=False), {"room": room, "id": message_id})
+    return "", 204
+
+
+@bp.put("/rooms/<room>/messages/<int:message_id>/reactions/<emoji>")
+@bp.delete("/rooms/<room>/messages/<int:message_id>/reactions/<emoji>")
+def react(room: str, message_id: int, emoji: str):
+    """Add (PUT) or take back (DELETE) your reaction; repeating either changes nothing."""
+    data = {"room": room, "id": message_id, "emoji": emoji, "on": request.method == "PUT"}
+    return _no_store(jsonify(message=_op("react", _caller(allow_session=False), data)["message"]))
+
+
+@bp.put("/rooms/<room>/pins/<int:message_id>")
+@bp.delete("/rooms/<room>/pins/<int:message_id>")
+def pin(room: str, message_id: int):
+    data = {"room": room, "id": message_id, "on": request.method == "PUT"}
+    return _no_store(jsonify(message=_op("pin", _caller(allow_session=False), data)["message"]))
+
+
+@bp.get("/rooms/<room>/pins")
+def pins(room: str):
+    return _no_store(jsonify(pins=_op("pins", _caller(allow_session=True), {"room": room})["pins"]))
+
+
+@bp.get("/rooms/<room>/messages/<int:message_id>/thread")
+def thread(room: str, message_id: int):
+    query = {"room": room, "id": message_id,
+             **{k: _int_arg(k) for k in ("before", "limit") if k in request.args}}
+    answer = _op("thread", _caller(allow_session=True), query)
+    return _no_store(jsonify(root=answer["root"], replies=answer["replies"], more=answer["more"]))
+
+
+@bp.get("/rooms/<room>/messages/<int:message_id>/edits")
+def edits(room: str, message_id: int):
+    answer = _op("edits", _caller(allow_session=True), {"room": room, "id": message_id})
+    return _no_store(jsonify(id=answer["id"], versions=answer["versions"]))
+
+
+@bp.get("/rooms/<room>/changes")
+def changes(room: str):
+    """The room's change log after ``?since=`` (``sync``): ``?limit=`` 1-500."""
+    query = {"room": room, **{k: _int_arg(k) for k in ("since", "limit") if k in request.args}}
+    answer = _op("sync", _caller(allow_session=True), query)
+    return _no_store(jsonify(changes=answer["changes"], seq=answer["seq"], more=answer["more"]))

@@ -212,11 +212,11 @@ def react(member: Member, data: Any) -> tuple[dict, list[Event]]:
         if mark not in emojis and len(emojis) >= MAX_EMOJI_PER_MESSAGE:
             _no_change()
             raise AppError(f"A message takes at most {MAX_EMOJI_PER_MESSAGE} different emoji.",
-                           code="too_many_reactions", limit=MAX_EMOJI_PER_MESSAGE)
+                           code="too_many_reactions", status=409, limit=MAX_EMOJI_PER_MESSAGE)
         if mine >= MAX_REACTIONS_PER_USER:
             _no_change()
             raise AppError(f"You can put at most {MAX_REACTIONS_PER_USER} emoji on a message.",
-                           code="too_many_reactions", limit=MAX_REACTIONS_PER_USER)
+                           code="too_many_reactions", status=409, limit=MAX_REACTIONS_PER_USER)
         db.session.add(Reaction(message_id=message.id, user_key=member.key, emoji=mark,
                                 user_name=member.name))
     else:
@@ -246,7 +246,7 @@ def pin(member: Member, data: Any) -> tuple[dict, list[Event]]:
         if pinned >= MAX_PINS:
             _no_change()
             raise AppError(f"A room keeps at most {MAX_PINS} pins; unpin one first.",
-                           code="too_many_pins", limit=MAX_PINS)
+                           code="too_many_pins", status=409, limit=MAX_PINS)
     message.pinned_at, message.pinned_by = (utcnow(), member.name) if on else (None, None)
     _changed(message, "pin", message.seq)
     db.session.commit()
@@ -337,7 +337,7 @@ def sync(member: Member, data: Any) -> dict:
         # either way the client's state cannot be brought up to date change by change.
         raise AppError(
             f"Cannot bring '{room}' up to date from seq {since}: reload it (join, or history).",
-            code="sync_expired", compacted_seq=room_row.compacted_seq, seq=latest)
+            code="sync_expired", status=409, compacted_seq=room_row.compacted_seq, seq=latest)
     rows = list(db.session.scalars(
         select(Message).where(Message.room_id == room_row.id, Message.seq > since)
         .order_by(Message.seq).limit(limit + 1)))
