@@ -139,3 +139,39 @@ def test_concurrent_writers_commit_in_seq_order_and_sync_misses_nothing(database
     for app in apps:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_racing_retries_are_stored_once_and_take_no_seq(database_url):
+    """A client that retries while its first send is still in flight: every attempt races the
+    others into the group committer (several at once make a batch, which then falls back to one
+    at a time); one row is stored, and no seq is left unused."""
+    apps = [unlimited_app(database_url), unlimited_app(database_url)]
+    with apps[0].app_context():
+        upgrade()
+        service.ensure_room(ROOM)
+    start = threading.Barrier(12)
+    answers, errors = [], []
+
+    def send(i: int) -> None:
+        with apps[i % 2].app_context():
+            try:
+                start.wait(timeout=30)
+                author, cid = ("bob", "same") if i < 6 else (f"u{i}", f"c{i}")
+                answers.append(service.store_message(ROOM, author, "hi", cid, guest=True))
+            except Exception as exc:  # noqa: BLE001 - reported by the test
+                errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(new for _, new in answers) == 7 and len({m["id"] for m, _ in answers}) == 7
+    with apps[0].app_context():
+        seqs = sorted(db.session.scalars(select(Message.seq)).all())
+        assert seqs == list(range(1, 8))  # no gap
+        assert db.session.scalar(select(Room.seq).where(Room.name == ROOM)) == 7
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()

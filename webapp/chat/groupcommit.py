@@ -53,6 +53,55 @@ def _insert_one_statement():
 
 _INSERT_ONE = _insert_one_statement()
 
+# PostgreSQL (see GroupCommitter._insert_postgresql): the room's row is locked and read (``r``),
+# the rows inserted with the seqs after it (``ins``), and the room's seq moved to the last one
+# inserted (``upd``) -- only if a row was inserted, so a retry (its author and client_id stored,
+# even by a send racing it) takes no seq: no gaps. FOR UPDATE waits for the room's previous
+# change to commit and then reads its seq, so a room's changes commit in seq order.
+def _pg_statement(values: str, on_conflict: str = "") -> str:
+    given = [c for c in COLUMNS if c != "seq"]
+    return (
+        "WITH r AS (SELECT seq FROM rooms WHERE id = :room_id FOR UPDATE), "
+        f"ins AS (INSERT INTO messages ({', '.join(given)}, seq) "
+        f"SELECT {', '.join('v.' + c for c in given)}, r.seq + 1 + v.ord "
+        f"FROM r, (VALUES {values}) AS v({', '.join(given)}, ord) {on_conflict}"
+        "RETURNING id, seq), "
+        "upd AS (UPDATE rooms SET seq = (SELECT max(seq) FROM ins) "
+        "WHERE id = :room_id AND EXISTS (SELECT 1 FROM ins)) "
+        "SELECT id, seq FROM ins"
+    )
+
+
+_PG_TYPES = {"room_id": "INTEGER", "author": "VARCHAR", "guest": "BOOLEAN", "user_id": "INTEGER",
+             "text": "TEXT", "client_id": "VARCHAR", "created_at": "TIMESTAMPTZ",
+             "reply_to": "BIGINT"}
+_pg_batches: dict[int, object] = {}
+
+
+def _pg_values(n: int) -> str:
+    given = [c for c in COLUMNS if c != "seq"]
+    return ", ".join(
+        "(" + ", ".join(f"CAST(:{c}_{i} AS {_PG_TYPES[c]})" for c in given) + f", {i})"
+        for i in range(n))
+
+
+def _pg_batch(n: int):
+    """n messages of one room (``_pg_params``): one statement."""
+    if n not in _pg_batches:
+        _pg_batches[n] = text(_pg_statement(_pg_values(n)))
+    return _pg_batches[n]
+
+
+# One message, whose (author, client_id) may be stored already: then nothing happens.
+_PG_ONE = text(_pg_statement(_pg_values(1), "ON CONFLICT (author, client_id) DO NOTHING "))
+
+
+def _pg_params(entries: list[_Entry]) -> dict:
+    params = {"room_id": entries[0].fields["room_id"]}
+    for i, entry in enumerate(entries):
+        params.update({f"{c}_{i}": entry.fields[c] for c in COLUMNS if c != "seq"})
+    return params
+
 
 class StoredMessage(SimpleNamespace):
     """A message just stored: its columns, without an ORM instance's bookkeeping (~25 us)."""
@@ -136,6 +185,8 @@ class GroupCommitter:
     def _insert(self, batch: list[_Entry]) -> list:
         """Each entry's new id, None for a taken (author, client_id), or the error it caused."""
         conn = self._connection()
+        if conn.dialect.name == "postgresql":
+            return self._insert_postgresql(conn, batch)
         if len(batch) > 1:
             try:
                 with conn.begin():
@@ -173,10 +224,43 @@ class GroupCommitter:
         except IntegrityError as exc:  # a room deleted meanwhile: this message fails alone
             return exc
 
+    # -- PostgreSQL: one statement per room, one round trip ------------------------------------
+    def _insert_postgresql(self, conn: Connection, batch: list[_Entry]) -> list:
+        """PostgreSQL runs a data-modifying WITH: the seq's UPDATE and the INSERT are one
+        statement, in autocommit its own transaction, holding the room's row lock to its commit
+        -- one round trip (BEGIN, UPDATE, INSERT and COMMIT would be four: +0.25 ms an ack)."""
+        found: dict[int, object] = {}
+        by_room = sorted(batch, key=lambda e: e.fields["room_id"])
+        for _, group in groupby(by_room, key=lambda e: e.fields["room_id"]):
+            entries = list(group)
+            if len(entries) > 1:
+                try:
+                    rows = conn.execute(_pg_batch(len(entries)), _pg_params(entries)).all()
+                except IntegrityError:
+                    rows = None  # a retry among them: one at a time
+                if rows is not None:
+                    first = min(seq for _, seq in rows)
+                    for row_id, seq in rows:  # RETURNING's order is not VALUES' order
+                        entries[seq - first].fields["seq"] = seq
+                        found[id(entries[seq - first])] = row_id
+                    continue
+            for entry in entries:
+                try:
+                    row = conn.execute(_PG_ONE, _pg_params([entry])).first()
+                except IntegrityError as exc:  # a room deleted meanwhile
+                    found[id(entry)] = exc
+                    continue
+                if row is not None:
+                    entry.fields["seq"] = row.seq
+                found[id(entry)] = row.id if row is not None else None
+        return [found[id(entry)] for entry in batch]
+
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._close()
             self._conn = db.engine.connect()
+            if self._conn.dialect.name == "postgresql":  # each statement its own transaction
+                self._conn = self._conn.execution_options(isolation_level="AUTOCOMMIT")
         return self._conn
 
     def _close(self) -> None:
