@@ -14,6 +14,10 @@ so two processes' batches never wait on each other in a circle. A lone message u
 CONFLICT DO NOTHING``: a client's retry of a stored ``(author, client_id)`` inserts no row, and
 its transaction is rolled back so the seq it took is given back (no gap); a batch that hits such
 a retry is stored again one message at a time.
+
+On PostgreSQL, where each statement is a round trip, a room's part of the batch is one statement
+instead (``_pg_statement``: lock and read the room's seq, insert, move the seq; autocommit), so a
+message still costs one round trip, as before the change log.
 """
 from __future__ import annotations
 
