@@ -105,6 +105,8 @@ class Config:
         # How long a deleted message's tombstone stays in its room's change log; a client away
         # longer reloads the room instead of syncing (webapp/chat/changes.py).
         self.SYNC_RETENTION_DAYS = int(env.get("SYNC_RETENTION_DAYS", "30"))
+        # Searches: each may read many rows (webapp/chat/search.py).
+        self.RATE_LIMIT_SEARCH = env.get("RATE_LIMIT_SEARCH", "20 per 10 seconds")
         self.RATE_LIMIT_TYPING = env.get("RATE_LIMIT_TYPING", "20 per 10 seconds")
         self.RATE_LIMIT_JOIN = env.get("RATE_LIMIT_JOIN", "30 per minute")
         # Rooms a user creates (create_room, and joins of a name that did not exist), counted

@@ -168,6 +168,9 @@ class Message(db.Model):
     # The author's account (None for guests): who may edit or delete it is decided on this.
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     text: Mapped[str] = mapped_column(Text)
+    # The text folded for search (webapp/chat/folding.py), kept in step with ``text``; indexed by
+    # trigrams: SQLite's FTS5 table messages_search, PostgreSQL's pg_trgm (migration 0007).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The seq of this message's latest change, and which kind it was (an event name of

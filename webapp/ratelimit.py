@@ -15,7 +15,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from webapp.redisguard import Breaker, client_options
 
-ACTIONS = ("message", "edit", "react", "typing", "join", "create_room", "invite", "history",
+ACTIONS = ("message", "edit", "react", "typing", "join", "create_room", "invite", "history", "search",
            "login", "register", "block")
 # Limits an address gets as stated rather than multiplied: they are about guessing passwords and
 # minting accounts, which sharing an address does not make more legitimate.

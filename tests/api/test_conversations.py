@@ -55,3 +55,17 @@ def test_edit_react_pin_delete_and_the_change_log(app, client, tokens):
     expired = client.get(f"/api/rooms/{ROOM}/changes?since={10**6}", headers=bearer(tokens["robot"]))
     assert expired.status_code == 409 and expired.json["error"]["code"] == "sync_expired"
     assert client.get(f"/api/rooms/{ROOM}/changes", headers=bearer(tokens["robot"])).status_code == 400
+
+
+def test_search_and_a_result_opened_in_its_context(client, tokens):
+    ids = [post(client, tokens["robot"], text)["id"]
+           for text in ("before it", "the needle is here", "after it", "later still")]
+    found = client.get("/api/search?q=NEEDLE", headers=bearer(tokens["other"])).json
+    [result] = found["results"]
+    assert result["message"]["id"] == ids[1] and found["cursor"] is None
+    assert result["message"]["text"][slice(*result["highlight"][0])] == "needle"
+    around = client.get(f"/api/rooms/{ROOM}/messages?around={ids[1]}&limit=3",
+                        headers=bearer(tokens["other"])).json["messages"]
+    assert [m["id"] for m in around] == ids[:3]
+    assert client.get("/api/search?q=", headers=bearer(tokens["other"])).status_code == 400
+    assert client.get("/api/search?q=needle").status_code == 401

@@ -27,6 +27,7 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("pins", lambda seen: {"room": room}),
         ("thread", lambda seen: {"room": room, "id": first(seen)}),
         ("sync", lambda seen: {"room": room, "since": seen["join"]["seq"]}),
+        ("search", lambda seen: {"q": "edited", "room": room}),
         ("typing", lambda seen: {"room": room, "typing": True}),
         ("history", lambda seen: {"room": room}),
         ("delete_message", lambda seen: {"room": room, "id": first(seen)}),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts
 from webapp.chat import changes, service
-from webapp.extensions import db
+from webapp.extensions import db, migrate
 from webapp.models import Message
 
 ROOM = "general"
@@ -78,7 +78,7 @@ def test_upgrading_from_0002_keeps_every_message_and_stops_the_reuse(db_app):
     assert stored_rows() == before
     with db.engine.connect() as conn:
         # Indexes, the unique (author, client_id) and the foreign key are those the models declare.
-        context = MigrationContext.configure(conn, opts={"render_as_batch": True})
+        context = MigrationContext.configure(conn, opts=migrate.alembic_ctx_kwargs)
         assert compare_metadata(context, db.metadata) == []
     # A client's retry of a stored (author, client_id) still finds the stored message.
     retry, new = service.store_message(ROOM, "bob", "before 1", "c1", guest=True)

@@ -4,7 +4,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from webapp.extensions import db
+from webapp.extensions import db, migrate
 
 
 def test_upgrade_builds_the_schema_and_autogenerate_finds_no_difference(app):
@@ -12,7 +12,7 @@ def test_upgrade_builds_the_schema_and_autogenerate_finds_no_difference(app):
     with app.app_context():
         assert {"rooms", "messages", "alembic_version"} <= set(inspect(db.engine).get_table_names())
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+            context = MigrationContext.configure(connection, opts=migrate.alembic_ctx_kwargs)
             assert compare_metadata(context, db.metadata) == []
 
 

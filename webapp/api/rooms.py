@@ -42,7 +42,8 @@ def rooms():
 @bp.get("/rooms/<room>/messages")
 def room_messages(room: str):
     member = _caller(allow_session=True)
-    query = {"room": room, **{k: _int_arg(k) for k in ("before", "after", "limit") if k in request.args}}
+    query = {"room": room, **{k: _int_arg(k) for k in ("before", "after", "around", "limit")
+                              if k in request.args}}
     return _no_store(jsonify(messages=service.history(member, query)))
 
 
@@ -122,3 +123,13 @@ def changes(room: str):
     query = {"room": room, **{k: _int_arg(k) for k in ("since", "limit") if k in request.args}}
     answer = _op("sync", _caller(allow_session=True), query)
     return _no_store(jsonify(changes=answer["changes"], seq=answer["seq"], more=answer["more"]))
+
+
+@bp.get("/search")
+def search_messages():
+    """``search`` (docs/protocol.md): ``?q=&room=&author=&before=&after=&limit=&cursor=``."""
+    query = {k: request.args[k] for k in ("q", "room", "author", "before", "after")
+             if k in request.args}
+    query.update({k: _int_arg(k) for k in ("limit", "cursor") if k in request.args})
+    answer = _op("search", _caller(allow_session=True), query)
+    return _no_store(jsonify(results=answer["results"], cursor=answer["cursor"]))

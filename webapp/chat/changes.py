@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from webapp import validation as v
 from webapp.chat import service
+from webapp.chat.folding import fold
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db
@@ -106,7 +107,7 @@ def edit(member: Member, data: Any) -> tuple[dict, list[Event]]:
     now = utcnow()
     db.session.add(MessageEdit(message_id=message.id, text=message.text,
                                written_at=message.edited_at or message.created_at))
-    message.text, message.edited_at = new_text, now
+    message.text, message.search_text, message.edited_at = new_text, fold(new_text), now
     _changed(message, "message_edited", message.seq)
     db.session.commit()
     event = _event("message_edited", room, message)
@@ -169,7 +170,8 @@ def delete_message(member: Member, data: Any) -> tuple[dict, list[Event]]:
         raise Forbidden("Only its author, the room's owner or an admin can delete a message.")
     db.session.execute(delete(Reaction).where(Reaction.message_id == message.id))
     db.session.execute(delete(MessageEdit).where(MessageEdit.message_id == message.id))
-    message.text, message.deleted_at, message.pinned_at, message.pinned_by = "", utcnow(), None, None
+    message.text = message.search_text = ""
+    message.deleted_at, message.pinned_at, message.pinned_by = utcnow(), None, None
     _changed(message, "message_deleted", seq)
     events: list[Event] = [("message_deleted", {"room": room, "seq": seq, "id": message.id,
                                                 "by": member.name})]
@@ -290,7 +292,8 @@ def reply(member: Member, data: Any) -> tuple[dict, list[Event]]:
     if root.reply_to is not None:  # a reply to a reply joins the root's thread
         root = _message(room, {"id": root.reply_to})
     message = Message(room_id=room_id, author=member.name, guest=member.guest,
-                      user_id=member.user_id, text=text_, client_id=client_id,
+                      user_id=member.user_id, text=text_, search_text=fold(text_),
+                      client_id=client_id,
                       created_at=utcnow(), seq=seq - 1, reply_to=root.id)
     db.session.add(message)
     root.reply_count = (root.reply_count or 0) + 1

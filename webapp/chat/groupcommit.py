@@ -33,10 +33,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from webapp.extensions import db
 from webapp.models import Message, utcnow
 
-MAX_BATCH = 500  # rows per statement: SQLite allows 32,766 bound parameters, nine per row here
+MAX_BATCH = 500  # rows per statement: SQLite allows 32,766 bound parameters, ten per row here
 # The columns a new message is stored with; the rest take their defaults (webapp/models.py).
-COLUMNS = ("room_id", "author", "guest", "user_id", "text", "client_id", "created_at", "seq",
-           "reply_to")
+COLUMNS = ("room_id", "author", "guest", "user_id", "text", "search_text", "client_id",
+           "created_at", "seq", "reply_to")
 
 # The room's next n change numbers; its row stays locked until the transaction ends.
 TAKE_SEQ = text("UPDATE rooms SET seq = seq + :n WHERE id = :room_id RETURNING seq")
@@ -77,7 +77,7 @@ def _pg_statement(values: str, on_conflict: str = "") -> str:
 
 
 _PG_TYPES = {"room_id": "INTEGER", "author": "VARCHAR", "guest": "BOOLEAN", "user_id": "INTEGER",
-             "text": "TEXT", "client_id": "VARCHAR", "created_at": "TIMESTAMPTZ",
+             "text": "TEXT", "search_text": "TEXT", "client_id": "VARCHAR", "created_at": "TIMESTAMPTZ",
              "reply_to": "BIGINT"}
 _pg_batches: dict[int, object] = {}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from webapp.chat import broadcast, changes, cluster, moderation, rooms, service
+from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, service
 from webapp.chat.service import Member
 
 
@@ -107,6 +107,11 @@ def edits(member: Member, data: Any, conn: Conn) -> dict:
 @operation("pins")
 def pins(member: Member, data: Any, conn: Conn) -> dict:
     return changes.pins(member, data)
+
+
+@operation("search")
+def search_messages(member: Member, data: Any, conn: Conn) -> dict:
+    return search.search(member, data)
 
 
 @operation("thread")

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp import accounts
 from webapp import validation as v
 from webapp.chat import moderation
+from webapp.chat.folding import fold
 from webapp.chat.groupcommit import GroupCommitter
 from webapp.errors import (
     AppError,
@@ -281,7 +282,7 @@ def store_message(
     committer = current_app.extensions.setdefault("parley.group_commit", GroupCommitter())
     message = committer.store(
         room_id=room_id(room), author=author, guest=guest, user_id=user_id, text=text,
-        client_id=client_id, reply_to=None,
+        search_text=fold(text), client_id=client_id, reply_to=None,
     )
     if message is None:
         message = db.session.scalar(
@@ -319,7 +320,14 @@ def history(member: Member, data: Any) -> list[dict]:
     room = member_room(member, data)
     before = v.optional_int(data, "before", 1, v.MAX_ID)
     after = v.optional_int(data, "after", 0, v.MAX_ID)
+    around = v.optional_int(data, "around", 1, v.MAX_ID)
     count = v.optional_int(data, "limit", 1, 100, default=HISTORY_LIMIT)
+    if around is not None:  # a search result opened in context: it, and what came around it
+        if before is not None or after is not None:
+            raise InvalidPayload("'around' goes alone, without 'before' or 'after'.")
+        older = _history(room_id(room), room, before=around + 1, after=None, limit=count // 2 + 1)
+        newer = _history(room_id(room), room, before=None, after=around, limit=count - len(older))
+        return older + newer
     return _history(room_id(room), room, before=before, after=after, limit=count)
 
 
@@ -375,6 +383,15 @@ def member_room(member: Member, data: dict) -> str:
     room_id, kind = _room(room)
     if kind != "public":  # membership may have been revoked since the join (kick, removal)
         check_access(member, db.session.get(Room, room_id))
+    return room
+
+
+def readable_room(member: Member, name: str) -> Room:
+    """The room called ``name`` if ``member`` may read it now, joined or not; else not found
+    (a private room or DM they are not in: the same answer as for no room)."""
+    room = find_room(name)
+    if room is None or not may_enter(member, room):
+        raise NotFound(f"No room called '{name}'.")
     return room
 
 

@@ -1,0 +1,124 @@
+"""Full-text search over the messages a caller may read today, the same on SQLite and PostgreSQL.
+
+**Matching.** A message's text is stored a second time *folded* (``messages.search_text``):
+compatibility-decomposed (NFKD), accents dropped, case folded, runs of white space made one
+space. A query is folded the same way and split into terms -- words, and ``"exact phrases"`` --
+and a message matches when its folded text contains every term, anywhere: words in any order,
+parts of words (``deploy`` finds "redeployed"), phrases as written, any case or accent, any
+script (CJK text has no spaces between words, and a substring match needs none).
+
+**Index.** "Contains" is ``LIKE '%term%'``, which both databases answer from a trigram index:
+SQLite's FTS5 ``trigram`` tokenizer (table ``messages_search``, kept in step with ``messages``
+by triggers, so in the same transaction as every post, edit and deletion) and PostgreSQL's
+``pg_trgm`` GIN index on ``search_text`` (migration 0007). A term shorter than three characters
+cannot use a trigram index: it is checked on the rows the other terms found, or on every row
+when it is the only one (slow on a large server: the page asks for three characters).
+
+**Who finds what.** Public rooms, and the private rooms and conversations the caller is a member
+of now -- a user removed from a room no longer finds its messages. Deleted messages are never
+found (their folded text is emptied with their text); an edited one by its current text only.
+"""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select, text
+
+from webapp import validation as v
+from webapp.chat import service
+from webapp.chat.folding import fold, highlight
+from webapp.chat.service import Member
+from webapp.errors import InvalidPayload
+from webapp.extensions import db
+from webapp.models import Message, Room, RoomMember
+
+LIMIT, LIMIT_MAX = 20, 100
+MAX_TERMS = 8
+MAX_QUERY = 200
+TERMS_RE = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def terms_of(query: str) -> list[str]:
+    """The folded terms of a query: quoted phrases and single words, each once."""
+    terms: list[str] = []
+    for phrase, word in TERMS_RE.findall(query):
+        term = fold(phrase or word)
+        if term and term not in terms:
+            terms.append(term)
+    return terms
+
+
+# -- searching ---------------------------------------------------------------------------------
+def _date(data: dict, key: str) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise InvalidPayload(f"'{key}' must be an ISO 8601 date or time, e.g. \"2026-11-30\".")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search(member: Member, data: Any) -> dict:
+    """``search`` (docs/protocol.md): newest first, a page at a time (``cursor``)."""
+    service.limit(member, "search")
+    data = v.payload(data)
+    query = data.get("q")
+    if not isinstance(query, str) or not query.strip() or len(query) > MAX_QUERY:
+        raise InvalidPayload(f"'q' must be the words to find (at most {MAX_QUERY} characters).")
+    terms = terms_of(query)[:MAX_TERMS]
+    if not terms:
+        raise InvalidPayload("'q' has no words to find.")
+    limit = v.optional_int(data, "limit", 1, LIMIT_MAX, default=LIMIT)
+    cursor = v.optional_int(data, "cursor", 1, v.MAX_ID)
+    before, after = _date(data, "before"), _date(data, "after")
+
+    found = select(Message).where(Message.deleted_at.is_(None))
+    if "room" in data:
+        room = service.readable_room(member, v.room_name(data))
+        found = found.where(Message.room_id == room.id)
+    else:
+        readable = select(Room.id).where(Room.kind == "public")
+        if member.user_id is not None:
+            mine = select(RoomMember.room_id).where(RoomMember.user_id == member.user_id)
+            readable = select(Room.id).where(or_(Room.kind == "public", Room.id.in_(mine)))
+        found = found.where(Message.room_id.in_(readable))
+    if data.get("author") is not None:
+        found = found.where(Message.author == v.nickname(data["author"]))
+    if before is not None:
+        found = found.where(Message.created_at < before)
+    if after is not None:
+        found = found.where(Message.created_at >= after)
+    if cursor is not None:
+        found = found.where(Message.id < cursor)
+    found = found.where(_matching(terms))
+    rows = list(db.session.scalars(found.order_by(Message.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    names = dict(db.session.execute(
+        select(Room.id, Room.name).where(Room.id.in_({m.room_id for m in rows}))).all())
+    results = []
+    for message in rows:
+        shown = service.render([message], names[message.room_id])[0]
+        results.append({"message": shown, "highlight": highlight(message.text, terms)})
+    return {"ok": True, "results": results, "cursor": rows[-1].id if more else None}
+
+
+def _matching(terms: list[str]):
+    """Messages whose folded text contains every term, from the trigram index."""
+    params = {f"t{i}": _like(term) for i, term in enumerate(terms)}
+    likes = " AND ".join(f"search_text LIKE :t{i} ESCAPE '\\'" for i in range(len(terms)))
+    if db.session.get_bind().dialect.name == "sqlite":
+        return Message.id.in_(
+            select(text("rowid")).select_from(text("messages_search"))
+            .where(text(likes).bindparams(**params)))
+    return text(likes.replace("search_text", "messages.search_text")).bindparams(**params)
