@@ -1,23 +1,32 @@
 // Entry point: a logged-in user goes straight to the chat; a guest picks a nickname first.
 import { Chat } from "./chat.js";
 import { byId } from "./dom.js";
+import { wireMessageActions } from "./message-actions.js";
 import * as notify from "./notify.js";
+import * as people from "./people.js";
 import { showLogin, showNotifyPrompt } from "./render.js";
 import { isNearBottom, isNearTop, scrollToBottom } from "./scroll.js";
 import { saved } from "./store.js";
 
 let chat = null;
-// The account name when the session cookie is logged in (index.html puts it on <body>).
+// The account name when the session cookie is logged in (index.html puts it on <body>), and
+// whether it is an admin's (which controls to show; the server decides what is allowed).
 const account = document.body.dataset.user || null;
+const admin = Boolean(account) && document.body.dataset.admin === "true";
 
 function startChat(name, resumed = false) {
   chat = new Chat(name, {
     account: Boolean(account),
+    admin,
     resumed,
     onRefused(error) {
       if (chat) chat.stop();
       chat = null;
-      showLogin(account ? "" : name, error.message);
+      // A logged-in page refused for want of a login: its session ended (logged out elsewhere,
+      // or the account was banned, which ends its logins).
+      const ended = account && error.code === "auth_required";
+      showLogin(account ? "" : name, ended ? "Your session has ended (logged out, or the account was banned or closed). "
+        + "Log in again, or chat as a guest." : error.message);
     },
   });
   chat.start();
@@ -56,11 +65,50 @@ function onRoomKey(event) {
   if (next) chat.activate(next);
 }
 
+/** Up on an empty composer edits my last message (of the room, or of the open thread). */
+function editLastOnUp(event, inThread) {
+  if (event.key !== "ArrowUp" || event.target.value || event.altKey || event.shiftKey || event.ctrlKey || event.metaKey) {
+    return false;
+  }
+  if (!chat || !chat.editLast({ inThread })) return false;
+  event.preventDefault();
+  return true;
+}
+
 function onComposerKey(event) {
+  if (editLastOnUp(event, false)) return;
   // Enter sends; Shift+Enter is a newline; Enter while an IME is composing belongs to the IME.
   if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
   event.preventDefault();
   sendComposed();
+}
+
+// -- the side panel: a thread, the pinned messages -----------------------------------------------
+function sendReply() {
+  const text = byId("thread-text");
+  if (chat && chat.sendReply(text.value)) text.value = "";
+}
+
+function onThreadKey(event) {
+  if (editLastOnUp(event, true)) return;
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+  event.preventDefault();
+  sendReply();
+}
+
+function closeDetail() {
+  if (!chat || !chat.store.detail) return;
+  chat.closeDetail();
+  byId("composer-text").focus();
+}
+
+function onPinAction(event) {
+  const button = event.target.closest("button[data-action]");
+  const item = event.target.closest(".pin[data-id]");
+  if (!button || !item || !chat) return;
+  const id = Number(item.dataset.id);
+  if (button.dataset.action === "show-pin") chat.reveal(id);
+  else if (button.dataset.action === "unpin") chat.pin(chat.store.detail.room, id, false);
 }
 
 // -- rooms -------------------------------------------------------------------------------------
@@ -105,13 +153,20 @@ const wide = window.matchMedia("(min-width: 1101px)");
 
 function toggleMembersColumn() {
   const chatNode = byId("chat");
-  chatNode.dataset.members = chatNode.dataset.members === "hidden" ? "" : "hidden";
+  // The side panel (a thread, the pins) takes the members' column: asking for them closes it.
+  if (chat && chat.store.detail) {
+    chat.closeDetail();
+    chatNode.dataset.members = "";
+  } else {
+    chatNode.dataset.members = chatNode.dataset.members === "hidden" ? "" : "hidden";
+  }
   syncMembersToggle();
 }
 
 function syncMembersToggle() {
   const chatNode = byId("chat");
-  const shown = wide.matches ? chatNode.dataset.members !== "hidden" : chatNode.dataset.panel === "members";
+  const shown = wide.matches ? chatNode.dataset.members !== "hidden" && !chatNode.dataset.detail
+    : chatNode.dataset.panel === "members";
   byId("toggle-members").setAttribute("aria-expanded", String(shown));
 }
 
@@ -162,6 +217,23 @@ function wire() {
     notify.dismiss();
     showNotifyPrompt(false);
   });
+  wireMessageActions(() => chat, { onPerson: (name) => chat && people.showPerson(chat, name) });
+  on("member-list", "click", (event) => {
+    const button = event.target.closest("button[data-name]");
+    if (button && chat) people.showPerson(chat, button.dataset.name);
+  });
+  on("new-room", "click", () => chat && people.newRoom(chat));
+  on("new-dm", "click", () => chat && people.newDm(chat));
+  on("invite", "click", () => chat && people.invite(chat));
+  on("thread-composer", "submit", (event) => {
+    event.preventDefault();
+    sendReply();
+  });
+  on("thread-text", "keydown", onThreadKey);
+  on("thread-status", "click", (event) => event.target.closest("[data-action=earlier]") && chat && chat.loadEarlierReplies());
+  on("pin-list", "click", onPinAction);
+  on("open-pins", "click", () => chat && chat.openPins());
+  on("close-detail", "click", closeDetail);
   on("toggle-sidebar", "click", () => openPanel("sidebar"));
   on("toggle-members", "click", () => openPanel("members"));
   on("scrim", "click", closePanels);
@@ -170,7 +242,9 @@ function wire() {
     syncMembersToggle();
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") closePanels();
+    // Escape inside the side panel closes it; elsewhere it closes the drawers.
+    if (event.key === "Escape" && byId("detail").contains(event.target)) closeDetail();
+    else if (event.key === "Escape") closePanels();
     onRoomKey(event);
   });
 }

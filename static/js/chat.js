@@ -1,6 +1,6 @@
 // The chat controller: server events and user actions change the store, then the view is redrawn.
 import { Connection } from "./connection.js";
-import { CATCH_UP_OVERLAP, fetchNewer, fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
+import { fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
 import { notifyMention, pageHidden } from "./notify.js";
 import { Outbox } from "./outbox.js";
 import { PresenceNotices } from "./presence.js";
@@ -9,6 +9,7 @@ import { mentions } from "./richtext.js";
 import { cannotScroll, followingBottom, keepingPosition, scrollToBottom } from "./scroll.js";
 import { isDm, saved, Store } from "./store.js";
 import { roomEvents } from "./room-events.js";
+import { fetchChanges, GAP_SYNC_MS, outcome, SYNC_PAGES } from "./sync.js";
 import { OTHERS_EXPIRE_MS, TypingNotifier } from "./typing.js";
 
 const DEFAULT_ROOM = "general";
@@ -19,9 +20,11 @@ const TRANSIENT = new Set(["offline", "timeout"]);
 
 export class Chat {
   /** me: the nickname or account name; account: true when the session cookie says who we are. */
-  constructor(me, { account = false, onRefused, resumed = false }) {
+  constructor(me, { account = false, admin = false, onRefused, resumed = false }) {
     this.store = new Store();
-    Object.assign(this.store, { me, account, peers: saved.peers(me, account) });
+    Object.assign(this.store, {
+      me, account, admin: account && admin, peers: saved.peers(me, account), owned: saved.owned(me, account),
+    });
     if (!account) this.store.guests.add(me);
     this.presence = new PresenceNotices(me, (room, user, step) => this.notePresence(room, user, step));
     this.conn = new Connection(account ? null : me, {
@@ -33,10 +36,14 @@ export class Chat {
     }, { resumed });
     this.typing = new TypingNotifier((room, typing) => this.conn.request("typing", { room, typing }));
     this.outbox = new Outbox(saved.outboxKey(me, account), {
-      send: ({ room, text, client_id }) => this.conn.request("message", { room, text, client_id }),
+      send: ({ room, text, client_id, reply_to }) => this.conn.request("message",
+        reply_to ? { room, text, client_id, reply_to } : { room, text, client_id }),
       isConnected: () => this.ready && this.conn.connected,
       onDelivered: (entry, message) => this.addMessages(this.store.room(entry.room), [message], { fresh: true }),
-      onChange: (entry) => entry.room === this.store.active && this.renderPending(),
+      onChange: (entry) => {
+        if (entry.reply_to) this.renderThread(entry.room, entry.reply_to);
+        else if (entry.room === this.store.active) this.renderPending();
+      },
     });
     this.onVisibility = () => this.seen();
     // Who was in each room, for the next load to show (greyed) until it has rejoined.
@@ -84,10 +91,26 @@ export class Chat {
     this.renderPending();
     view.renderMembers(this.store);
     view.renderTyping(this.store);
+    this.renderDetail();
+  }
+
+  renderDetail() {
+    view.renderDetail(this.store);
+    this.renderThread();
   }
 
   renderPending() {
-    view.renderPending(this.store, this.store.active ? this.outbox.forRoom(this.store.active) : []);
+    const entries = this.store.active ? this.outbox.forRoom(this.store.active) : [];
+    view.renderPending(this.store, entries.filter((entry) => !entry.reply_to));
+  }
+
+  /** Draw the thread panel again, if it shows the thread of `rootId` in `name` (or any, without). */
+  renderThread(name = null, rootId = null) {
+    const { detail } = this.store;
+    if (!detail || detail.mode !== "thread") return;
+    if (name !== null && (detail.room !== name || (rootId !== null && detail.rootId !== rootId))) return;
+    const pending = this.outbox.forRoom(detail.room).filter((entry) => entry.reply_to === detail.rootId);
+    view.renderThread(this.store, pending);
   }
 
   isActive(room) {
@@ -142,16 +165,20 @@ export class Chat {
   }
 
   // -- rooms -------------------------------------------------------------------------------------
-  /** Join (or, after a reconnect, rejoin) a room; answers the error, if any. */
-  async join(name, { activate = false, quiet = false } = {}) {
+  /**
+   * Join (or, after a reconnect, rejoin) a room; answers the error, if any. A rejoin brings the
+   * room up to date from its change log (sync); `reload` loads it again from scratch.
+   */
+  async join(name, { activate = false, quiet = false, reload = false } = {}) {
     // Create it before asking, so live messages that beat the ack are kept.
     const room = this.store.room(name);
-    const rejoin = room.joined; // after a reconnect: fetch only what we missed
-    const after = room.catchUpFrom(CATCH_UP_OVERLAP);
+    const rejoin = room.joined && room.seq !== null && !reload;
+    if (reload) this.clearRoom(room);
     const before = room.members.slice();
     room.quietPresence = rejoin;
     const ack = await this.request("join", { room: name });
     room.quietPresence = false;
+    if (this.store.rooms.get(name) !== room) return null; // left or forgotten meanwhile
     if (!ack.ok) {
       if (!room.joined && !TRANSIENT.has(ack.error.code)) this.forget(name);
       if (quiet) view.toast(`Could not join ${this.store.label(name)}: ${ack.error.message}`);
@@ -164,11 +191,18 @@ export class Chat {
     // Back after a drop: whoever is gone may only be reconnecting too (presence.js).
     if (rejoin) this.presence.rejoined(room, before, ack.members);
     this.learnPeer(name, [...ack.members, ...ack.history.map((message) => message.author)]);
-    if (rejoin) await this.catchUp(room, after);
-    else this.addHistory(room, ack.history);
+    if (rejoin) {
+      await this.syncRoom(room, { away: true });
+    } else {
+      this.addHistory(room, ack.history);
+      room.setSeq(ack.seq);
+    }
     saved.setRooms(this.store.joinedNames());
     if (activate || !this.store.active) this.activate(name);
-    else if (this.isActive(room)) view.renderMembers(this.store);
+    else if (this.isActive(room)) {
+      view.renderMembers(this.store);
+      view.renderRoomHeader(this.store);
+    }
     view.renderRoomList(this.store);
     return null;
   }
@@ -176,15 +210,109 @@ export class Chat {
   addHistory(room, messages) {
     if (messages.length < HISTORY_PAGE) room.reachedStart = true;
     this.addMessages(room, messages);
+    room.paged(messages);
   }
 
-  /** After a reconnect: fetch what was said while we were away, page by page. */
-  async catchUp(room, after, { away = true } = {}) {
-    room.catchingUp = true;
-    const { messages, error } = await fetchNewer(this.conn, room.name, after);
-    room.catchingUp = false;
-    if (error && away) view.toast(`Could not catch up on ${this.store.label(room.name)}: ${error.message}`);
-    this.addMessages(room, messages, { fresh: true, away });
+  /** Forget what we hold of a room's messages, to load it again. */
+  clearRoom(room) {
+    room.clearMessages();
+    if (this.store.editing && this.store.editing.room === room.name) this.store.editing = null;
+    if (this.isActive(room)) view.renderTimeline(this.store);
+  }
+
+  // -- the change log (protocol v2) -----------------------------------------------------------
+  /**
+   * Bring a room up to date from its seq: every change since, page by page (the client rule,
+   * docs/protocol.md). A log that was compacted past our seq, or one too long to replay, loads
+   * the room again. away: after a reconnect, so what was said meanwhile is marked new.
+   */
+  async syncRoom(room, { away = false } = {}) {
+    if (!room.joined || room.seq === null) return;
+    if (room.syncing) {
+      // Once this one is done, again (from where it got to), still "away" if either was.
+      room.syncAgain = { away: away || Boolean(room.syncAgain && room.syncAgain.away) };
+      return;
+    }
+    room.syncing = true;
+    let next;
+    try {
+      next = await this.syncPages(room, away);
+    } finally {
+      room.syncing = false;
+    }
+    if (this.store.rooms.get(room.name) !== room) return; // left or forgotten meanwhile
+    const again = room.syncAgain;
+    room.syncAgain = null;
+    if (next === "reload") await this.join(room.name, { reload: true, quiet: true });
+    else if (again) await this.syncRoom(room, again);
+  }
+
+  /** The pages of a sync; answers "done", or "reload" when the log cannot bring us up to date. */
+  async syncPages(room, away) {
+    for (let page = 0; page < SYNC_PAGES; page += 1) {
+      const ack = await fetchChanges(this.conn, room.name, room.seq);
+      if (this.store.rooms.get(room.name) !== room) return "done";
+      if (!ack.ok) {
+        if (ack.error.code === "sync_expired") return "reload";
+        if (away) view.toast(`Could not catch up on ${this.store.label(room.name)}: ${ack.error.message}`);
+        return "done";
+      }
+      this.applyChanges(room, ack.changes, { away });
+      room.setSeq(ack.seq);
+      if (!ack.more) return "done";
+    }
+    return "reload"; // too far behind: loading the room again is quicker
+  }
+
+  /** Apply a page of a sync answer (each message changed since appears once). */
+  applyChanges(room, changes, { away = false } = {}) {
+    const created = [];
+    const changed = [];
+    for (const change of changes) {
+      const result = outcome(change);
+      if (result.deleted !== undefined) this.removeMessage(room, result.deleted);
+      else (result.created ? created : changed).push(result.message);
+    }
+    // Changed ones first: a message posted and then edited while we were away is new to us too.
+    if (changed.length) this.addMessages(room, changed, { fresh: true, away, known: true });
+    if (created.length) this.addMessages(room, created, { fresh: true, away });
+  }
+
+  /** A live change numbered `seq` was applied; one missed below it means a sync soon. */
+  noteSeq(room, seq) {
+    if (!room.noteSeq(seq) || room.gapTimer) return;
+    room.gapTimer = setTimeout(() => {
+      room.gapTimer = null;
+      if (room.gap && this.store.rooms.get(room.name) === room) this.syncRoom(room);
+    }, GAP_SYNC_MS);
+  }
+
+  /** A live change to a message (edited, reacted to, pinned, its replies): apply it. */
+  onChange(event) {
+    const room = this.store.rooms.get(event.room);
+    if (!room || !event.message) return;
+    this.addMessages(room, [event.message], { known: true });
+    this.noteSeq(room, event.seq);
+  }
+
+  /** A message was deleted (live, or found so by a sync). */
+  removeMessage(room, id) {
+    const held = room.message(id);
+    const index = room.removeMessage(id);
+    if (this.store.editing && this.store.editing.room === room.name && this.store.editing.id === id) {
+      this.store.editing = null;
+    }
+    if (index >= 0 && this.isActive(room)) view.removeItem(this.store, index);
+    const { detail } = this.store;
+    if (!detail || detail.room !== room.name) return;
+    if (detail.mode === "thread" && detail.rootId === id) {
+      this.closeDetail();
+      view.toast("The thread you had open was deleted.", "info");
+    } else if (detail.mode === "thread" && held && held.reply_to === detail.rootId) {
+      this.renderThread();
+    } else if (detail.mode === "pins" && detail.pins?.some((pin) => pin.id === id)) {
+      this.refreshPins();
+    }
   }
 
   /**
@@ -194,8 +322,8 @@ export class Chat {
   resync(names = null) {
     if (!this.ready) return;
     for (const room of this.store.rooms.values()) {
-      if (!room.joined || room.catchingUp || (names && !names.includes(room.name))) continue;
-      this.catchUp(room, room.catchUpFrom(CATCH_UP_OVERLAP), { away: false });
+      if (!room.joined || (names && !names.includes(room.name))) continue;
+      this.syncRoom(room);
     }
   }
 
@@ -207,6 +335,8 @@ export class Chat {
 
   forget(name) {
     const wasActive = this.store.active === name;
+    if (this.store.detail && this.store.detail.room === name) this.store.detail = null;
+    if (this.store.editing && this.store.editing.room === name) this.store.editing = null;
     if (this.store.rooms.has(name)) this.presence.forget(this.store.rooms.get(name));
     this.store.forget(name);
     saved.setRooms(this.store.joinedNames());
@@ -221,6 +351,8 @@ export class Chat {
     // The divider marks what was new when you came in; once you leave, all of it is read.
     if (previous && previous !== room) previous.dividerId = null;
     this.typing.stop();
+    if (this.store.editing && this.store.editing.room !== name) this.store.editing = null;
+    if (this.store.detail && this.store.detail.room !== name) this.store.detail = null;
     this.store.active = name;
     room.unread = 0;
     room.mentions = 0;
@@ -232,33 +364,49 @@ export class Chat {
 
   // -- messages ----------------------------------------------------------------------------------
   /**
-   * Merge server messages into a room (deduped, in id order) and draw the new ones.
-   * fresh: they are news to the reader (live, or caught up after a reconnect), so they count as
-   * unread and may notify; away: they were said while we were disconnected.
+   * Merge server messages into a room (the latest copy of each, in id order) and draw what
+   * changed. fresh: they are news to the reader (live, or caught up after a reconnect), so new
+   * ones count as unread and may notify; away: they were said while we were disconnected;
+   * known: changes to messages (see RoomState.put), not messages being loaded.
    */
-  addMessages(room, messages, { fresh = false, away = false } = {}) {
-    const draw = () => messages.forEach((message) => this.addMessage(room, message, fresh, away));
+  addMessages(room, messages, { fresh = false, away = false, known = false } = {}) {
+    // Answers whether a message came into the timeline (see followingBottom).
+    const draw = () => messages.map((message) => this.addMessage(room, message, { fresh, away, known }))
+      .some(Boolean);
     if (!this.isActive(room)) return draw();
     const older = room.oldestId !== null && messages.length && messages[0].id < room.oldestId;
     if (older) keepingPosition(draw);
-    else followingBottom(draw, messages.some((m) => m.author === this.store.me && fresh && !away));
+    else followingBottom(draw, messages.some((m) => m.author === this.store.me && fresh && !away && !known));
   }
 
-  addMessage(room, message, fresh, away) {
+  addMessage(room, message, { fresh = false, away = false, known = false } = {}) {
     const mine = message.author === this.store.me;
     if (mine && message.client_id) this.outbox.delivered(message.client_id);
-    const index = room.addMessage(message);
-    if (index < 0) return;
+    const result = room.put(message, { known });
+    if (!result) return false;
+    if (!result.added) {
+      this.redraw(room, message.id, result.index);
+      return false;
+    }
+    const { index } = result;
     if (message.guest && !this.store.guests.has(message.author)) {
       this.store.guests.add(message.author);
       if (this.isActive(room)) view.renderMembers(this.store);
+    }
+    if (index < 0) {
+      this.addReply(room, message, { fresh, mine });
+      return false;
     }
     // Unread: not in front of the reader. New (divider): also what came while we were offline.
     const unread = fresh && !mine && (!this.isActive(room) || pageHidden());
     if ((unread || (fresh && !mine && away)) && room.dividerId === null) room.dividerId = message.id;
     if (this.isActive(room)) view.insertItem(this.store, index);
     if (isDm(room.name) && !mine) this.learnPeer(room.name, [message.author]);
-    if (!unread) return;
+    if (unread) this.countUnread(room, message);
+    return true;
+  }
+
+  countUnread(room, message) {
     room.unread += 1;
     const forMe = mentions(message.text, this.store.me);
     // Everything in a DM is for me: it counts like a mention.
@@ -266,6 +414,33 @@ export class Chat {
     view.renderRoomList(this.store);
     if (pageHidden() && forMe) {
       notifyMention(message, this.store.label(room.name), (name) => this.activate(name));
+    }
+  }
+
+  /**
+   * A new reply: its thread shows it, if open. A reply counts as unread only when it mentions
+   * me (Slack does the same): the room's timeline does not show replies.
+   */
+  addReply(room, message, { fresh, mine }) {
+    this.renderThread(room.name, message.reply_to);
+    if (!fresh || mine || !mentions(message.text, this.store.me)) return;
+    if (this.isActive(room) && !pageHidden()) return;
+    room.unread += 1;
+    room.mentions += 1;
+    view.renderRoomList(this.store);
+    if (pageHidden()) notifyMention(message, this.store.label(room.name), (name) => this.activate(name));
+  }
+
+  /** Draw again a message that changed, wherever it shows. */
+  redraw(room, id, index = room.indexOf(id)) {
+    if (index >= 0 && this.isActive(room)) view.replaceItem(this.store, index);
+    const { detail } = this.store;
+    if (!detail || detail.room !== room.name) return;
+    const message = room.message(id);
+    if (detail.mode === "thread" && (id === detail.rootId || (message && message.reply_to === detail.rootId))) {
+      this.renderThread();
+    } else if (detail.mode === "pins" && (message?.pinned || detail.pins?.some((pin) => pin.id === id))) {
+      this.refreshPins();
     }
   }
 
@@ -294,6 +469,239 @@ export class Chat {
     this.outbox.discard(clientId);
   }
 
+  // -- acting on messages (protocol v2) ----------------------------------------------------------
+  /** Ask the server; a refusal becomes a toast. Answers the ack when it went through, else null. */
+  async act(event, data, what) {
+    const ack = await this.request(event, data);
+    if (ack.ok) return ack;
+    view.toast(`Could not ${what}: ${ack.error.message}`);
+    return null;
+  }
+
+  /** Put the message an ack answered with into its room (the live event may come first or later). */
+  applyAck(name, ack) {
+    const room = this.store.rooms.get(name);
+    if (room && ack && ack.message) this.addMessages(room, [ack.message], { known: true });
+  }
+
+  /** Edit in place: `from` says where focus goes back to ("composer", "thread" or the message). */
+  startEdit(name, id, { inThread = false, from = null } = {}) {
+    const room = this.store.rooms.get(name);
+    const message = room && room.message(id);
+    if (!message || !this.store.canEdit(message)) return false;
+    const previous = this.store.editing;
+    this.store.editing = { room: name, id, draft: message.text, inThread, from };
+    if (previous) this.redraw(this.store.rooms.get(previous.room) || room, previous.id);
+    this.redraw(room, id);
+    view.focusEditor(name, id, inThread);
+    return true;
+  }
+
+  /** Up on an empty composer: edit my last message there (the room's, or the open thread's). */
+  editLast({ inThread = false } = {}) {
+    const name = inThread ? this.store.detail?.room : this.store.active;
+    const room = name && this.store.rooms.get(name);
+    if (!room) return false;
+    const candidates = inThread ? room.replies(this.store.detail.rootId)
+      : room.items.filter((item) => item.kind === "message");
+    const last = [...candidates].reverse().find((message) => this.store.canEdit(message));
+    return last ? this.startEdit(name, last.id, { inThread, from: inThread ? "thread" : "composer" }) : false;
+  }
+
+  cancelEdit() {
+    const { editing } = this.store;
+    if (!editing) return;
+    this.store.editing = null;
+    const room = this.store.rooms.get(editing.room);
+    if (room) this.redraw(room, editing.id);
+    view.focusAfterEdit(editing);
+  }
+
+  async saveEdit(text) {
+    const { editing } = this.store;
+    if (!editing || editing.saving) return;
+    const room = this.store.rooms.get(editing.room);
+    const message = room && room.message(editing.id);
+    if (!message) return this.cancelEdit();
+    if (!text.trim()) return view.toast("A message cannot be empty: delete it instead.");
+    if (text === message.text) return this.cancelEdit();
+    editing.saving = true;
+    const ack = await this.act("edit", { room: editing.room, id: editing.id, text }, "save the edit");
+    editing.saving = false;
+    if (!ack || this.store.editing !== editing) return;
+    this.store.editing = null;
+    this.applyAck(editing.room, ack);
+    this.redraw(room, editing.id);
+    view.focusAfterEdit(editing);
+  }
+
+  async deleteMessage(name, id) {
+    const ack = await this.act("delete_message", { room: name, id }, "delete the message");
+    const room = this.store.rooms.get(name);
+    if (ack && room) this.removeMessage(room, id);
+    return Boolean(ack);
+  }
+
+  /** Add (on) or take back one emoji on a message. */
+  async react(name, id, emoji, on) {
+    this.applyAck(name, await this.act("react", { room: name, id, emoji, on }, on ? "add the reaction" : "take the reaction back"));
+  }
+
+  /** Whether I have reacted to message `id` with `emoji`. */
+  reacted(name, id, emoji) {
+    const message = this.store.rooms.get(name)?.message(id);
+    const reaction = message && message.reactions.find((r) => r.emoji === emoji);
+    return Boolean(reaction) && reaction.users.some((user) => this.store.isMe(user));
+  }
+
+  async pin(name, id, on) {
+    this.applyAck(name, await this.act("pin", { room: name, id, on }, on ? "pin the message" : "unpin the message"));
+  }
+
+  /** The versions of an edited message, oldest first. */
+  async versions(name, id) {
+    const ack = await this.act("edits", { room: name, id }, "show the versions");
+    return ack ? ack.versions : null;
+  }
+
+  // -- the side panel: a thread, or the pinned messages ------------------------------------------
+  async openThread(name, id) {
+    const room = this.store.rooms.get(name);
+    const message = room && room.message(id);
+    const rootId = message && message.reply_to ? message.reply_to : id;
+    const detail = { mode: "thread", room: name, rootId, loading: true, more: false, root: message };
+    this.store.detail = detail;
+    this.renderDetail();
+    view.focusThreadComposer();
+    await this.loadThread(detail);
+  }
+
+  /** Read a thread's replies (the last page, or the one before `before`). */
+  async loadThread(detail, before = null) {
+    const room = this.store.rooms.get(detail.room);
+    const ack = await this.request("thread", before ? { room: detail.room, id: detail.rootId, before } : { room: detail.room, id: detail.rootId });
+    if (this.store.detail !== detail || !room) return;
+    detail.loading = false;
+    if (!ack.ok) {
+      if (ack.error.code === "not_found") {
+        this.closeDetail();
+        return view.toast("That thread is gone: its message was deleted.", "info");
+      }
+      view.toast(`Could not open the thread: ${ack.error.message}`);
+      return this.renderThread();
+    }
+    detail.root = ack.root;
+    detail.more = ack.more; // replies before the ones we have
+    room.put(ack.root, { known: true });
+    ack.replies.forEach((reply) => room.put(reply));
+    this.renderThread();
+  }
+
+  loadEarlierReplies() {
+    const { detail } = this.store;
+    if (!detail || detail.mode !== "thread" || detail.loading) return;
+    const replies = this.store.rooms.get(detail.room)?.replies(detail.rootId) || [];
+    if (!replies.length) return;
+    detail.loading = true;
+    this.renderThread();
+    this.loadThread(detail, replies[0].id);
+  }
+
+  /** Send a reply to the open thread (through the outbox, like any message). */
+  sendReply(text) {
+    const { detail } = this.store;
+    if (!detail || detail.mode !== "thread" || !text.trim()) return false;
+    this.outbox.add(detail.room, text, { reply_to: detail.rootId });
+    view.scrollThreadToEnd();
+    return true;
+  }
+
+  async openPins() {
+    const name = this.store.active;
+    if (!name) return;
+    if (this.store.detail && this.store.detail.mode === "pins" && this.store.detail.room === name) return this.closeDetail();
+    this.store.detail = { mode: "pins", room: name, pins: null, error: null };
+    this.renderDetail();
+    await this.refreshPins(name);
+  }
+
+  /** Read the open pin list again (of room `name`, if given). */
+  async refreshPins(name = null) {
+    const { detail } = this.store;
+    if (!detail || detail.mode !== "pins" || (name && detail.room !== name)) return;
+    const ack = await this.request("pins", { room: detail.room });
+    if (this.store.detail !== detail) return;
+    detail.pins = ack.ok ? ack.pins : detail.pins;
+    detail.error = ack.ok ? null : ack.error.message;
+    view.renderDetail(this.store);
+  }
+
+  closeDetail() {
+    if (!this.store.detail) return;
+    if (this.store.editing && this.store.editing.inThread) this.store.editing = null;
+    this.store.detail = null;
+    this.renderDetail();
+  }
+
+  /** Bring message `id` of the room in view on screen and focus it; false when it is not loaded. */
+  reveal(id) {
+    return view.revealMessage(id);
+  }
+
+  // -- people and rooms ------------------------------------------------------------------------
+  toast(message, kind = "error") {
+    view.toast(message, kind);
+  }
+
+  /** Open (or find) the direct conversation with `user` and go there; answers an error message or null. */
+  async openDm(user) {
+    const ack = await this.request("dm", { user });
+    if (!ack.ok) return ack.error.message;
+    const { name } = ack.room;
+    this.learnPeer(name, [user]);
+    this.listRoom(ack.room);
+    const error = await this.join(name, { activate: true });
+    return error ? error.message : null;
+  }
+
+  /** Create a room (mine, so I own it) and go there; answers an error message or null. */
+  async createRoom(name, isPrivate) {
+    const ack = await this.request("create_room", { room: name, private: isPrivate });
+    if (!ack.ok) return ack.error.message;
+    if (this.store.account) {
+      this.store.owned.add(ack.room.name);
+      saved.setOwned(this.store.me, this.store.account, this.store.owned);
+    }
+    this.listRoom(ack.room);
+    const error = await this.join(ack.room.name, { activate: true });
+    return error ? error.message : null;
+  }
+
+  /** Show a room in the sidebar before the directory is read again. */
+  listRoom(room) {
+    if (!this.store.directory.some((listed) => listed.name === room.name)) {
+      this.store.directory = [...this.store.directory, room];
+    }
+    view.renderRoomList(this.store);
+  }
+
+  async invite(room, user) {
+    const ack = await this.request("invite", { room, user });
+    if (!ack.ok) return ack.error.message;
+    view.toast(`${user} is invited to ${this.store.label(room)}.`, "info");
+    return null;
+  }
+
+  async kick(room, user) {
+    if (await this.act("kick", { room, user }, `remove ${user}`)) {
+      view.toast(`${user} was removed from ${this.store.label(room)}.`, "info");
+    }
+  }
+
+  async ban(user) {
+    if (await this.act("ban", { user }, `ban ${user}`)) view.toast(`${user} is banned.`, "info");
+  }
+
   // -- history -----------------------------------------------------------------------------------
   /** Scrolled to the top: fetch the page before the oldest message we have. */
   async loadOlder() {
@@ -308,9 +716,14 @@ export class Chat {
       return view.toast(`Could not load older messages: ${ack.error.message}`);
     }
     if (ack.messages.length < HISTORY_PAGE) room.reachedStart = true;
-    if (!this.isActive(room)) return;
+    if (!this.isActive(room)) {
+      ack.messages.forEach((message) => this.addMessage(room, message));
+      room.paged(ack.messages);
+      return;
+    }
     keepingPosition(() => {
-      ack.messages.forEach((message) => this.addMessage(room, message, false, false));
+      ack.messages.forEach((message) => this.addMessage(room, message));
+      room.paged(ack.messages);
       view.renderHistoryStatus(room);
     });
     this.fillScreen(room);
@@ -353,6 +766,7 @@ export class Chat {
     if (!room) return;
     this.setTyping(room, message.author, false);
     this.addMessages(room, [message], { fresh: true });
+    this.noteSeq(room, message.seq);
   }
 
   composing() {

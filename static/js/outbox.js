@@ -41,9 +41,10 @@ export class Outbox {
     return [...new Set(this.entries.map((entry) => entry.room))];
   }
 
-  /** Queue a new message and start sending; answers the entry. */
-  add(room, text) {
+  /** Queue a new message (a reply, with `reply_to`) and start sending; answers the entry. */
+  add(room, text, { reply_to = null } = {}) {
     const entry = { client_id: newClientId(), room, text, state: "waiting", tries: 0, error: null };
+    if (reply_to) entry.reply_to = reply_to;
     this.entries.push(entry);
     this.changed(entry);
     this.pump();
@@ -115,8 +116,8 @@ export class Outbox {
   }
 
   changed(entry) {
-    const kept = this.entries.map(({ client_id, room, text, state, tries }) => ({
-      client_id, room, text, state, tries,
+    const kept = this.entries.map(({ client_id, room, text, state, tries, reply_to }) => ({
+      client_id, room, text, state, tries, ...(reply_to ? { reply_to } : {}),
     }));
     storage.writeJson(this.key, kept);
     this.onChange(entry);
@@ -124,5 +125,6 @@ export class Outbox {
 }
 
 function valid(entry) {
-  return Boolean(entry) && ["client_id", "room", "text"].every((key) => typeof entry[key] === "string");
+  return Boolean(entry) && ["client_id", "room", "text"].every((key) => typeof entry[key] === "string")
+    && (entry.reply_to === undefined || Number.isInteger(entry.reply_to));
 }

@@ -8,6 +8,9 @@ import { avatarInto } from "./timeline.js";
 export {
   insertItem, removeItem, renderDivider, renderHistoryStatus, renderIntro, renderPending, renderTimeline, replaceItem,
 } from "./timeline.js";
+export {
+  focusAfterEdit, focusEditor, focusThreadComposer, renderDetail, renderThread, revealMessage, scrollThreadToEnd,
+} from "./detail.js";
 
 const CONN_LABELS = {
   connecting: "connecting",
@@ -77,9 +80,12 @@ function roomButton(store, name) {
   const dm = isDm(name);
   const label = store.label(name);
   let mark;
+  const kind = (room && room.kind) || store.directory.find((listed) => listed.name === name)?.kind;
   if (dm) {
     mark = el("span", { className: "avatar tiny", attrs: { "aria-hidden": "true" } });
     avatarInto(mark, store.peers.get(name) || "?");
+  } else if (kind === "private") {
+    mark = el("span", { className: "room-hash", text: "🔒", title: "Private room", attrs: { "aria-hidden": "true" } });
   } else {
     mark = el("span", { className: "room-hash", text: "#", attrs: { "aria-hidden": "true" } });
   }
@@ -91,7 +97,7 @@ function roomButton(store, name) {
     button.append(unreadBadge(room));
   }
   if (name === store.active) button.setAttribute("aria-current", "page");
-  button.title = room && room.joined ? `Open ${label}` : `Join ${label}`;
+  button.title = `${room && room.joined ? "Open" : "Join"} ${label}${kind === "private" ? " (private)" : ""}`;
   return button;
 }
 
@@ -99,7 +105,9 @@ export function renderRoomList(store) {
   fill(byId("room-list"), store.listedRooms().map((name) => el("li", {}, roomButton(store, name))));
   const dms = store.listedDms();
   fill(byId("dm-list"), dms.map((name) => el("li", {}, roomButton(store, name))));
-  byId("dm-section").hidden = dms.length === 0;
+  // An account can start one: the section shows with its "+" even before the first.
+  byId("dm-section").hidden = dms.length === 0 && !store.account;
+  byId("new-dm").hidden = !store.account;
   // On a phone the room list is behind a button: a dot on it says something there is for you.
   const mentioned = [...store.rooms.values()].some((room) => room.mentions > 0 && room.name !== store.active);
   byId("toggle-sidebar").classList.toggle("has-mention", mentioned);
@@ -121,6 +129,9 @@ export function renderRoomHeader(store) {
   title.dataset.kind = room && isDm(room.name) ? "dm" : "room";
   title.title = room && isDm(room.name) ? `Direct messages with ${label}` : "";
   byId("leave-room").disabled = !room;
+  byId("open-pins").disabled = !room;
+  // Invitations are for private rooms, by their owner (as far as the page knows) or an admin.
+  byId("invite").hidden = !(room && room.kind === "private" && store.canModerate(room.name));
   const text = byId("composer-text");
   text.disabled = !room;
   byId("composer").querySelector("button[type=submit]").disabled = !room;
@@ -157,8 +168,13 @@ export function renderMembers(store) {
       className: guest ? "avatar small guest" : "avatar small", attrs: { "aria-hidden": "true" },
     });
     avatarInto(avatar, name);
-    const label = el("span", { className: "member-name", text: name, title: guest ? `${name} (guest)` : name });
-    const item = el("li", { className: "member" }, avatar, label);
+    const label = el("span", { className: "member-name", text: name });
+    // The name opens the person's card (people.js).
+    const button = el("button", {
+      type: "button", className: "member-btn", title: guest ? `${name} (guest)` : name,
+      dataset: { name }, attrs: { "aria-label": `${name}${guest ? ", guest" : ""}: show the card` },
+    }, avatar, label);
+    const item = el("li", { className: "member" }, button);
     if (name === store.me) item.append(el("span", { className: "you", text: "(you)" }));
     else if (guest) item.append(el("span", { className: "you", text: "guest" }));
     return item;

@@ -1,5 +1,6 @@
-// What the server says about rooms besides messages: who came and went, who is typing, and
-// moderation (a message deleted, being removed from a room, being invited to one).
+// What the server says about rooms besides new messages: who came and went, who is typing,
+// changes to messages (edited, deleted, reacted to, pinned, replied to: protocol v2, each with
+// the room's seq) and moderation (being removed from a room, being invited to one).
 import * as view from "./render.js";
 import { isDm } from "./store.js";
 
@@ -28,10 +29,17 @@ export function roomEvents(chat) {
       if (room && !store.isMe(user)) chat.setTyping(room, user, typing);
     },
 
-    message_deleted({ room: name, id }) {
+    // Each carries the message after the change; the copy with the highest seq wins (store.js).
+    message_edited: (event) => chat.onChange(event),
+    reaction: (event) => chat.onChange(event),
+    pin: (event) => chat.onChange(event),
+    replies: (event) => chat.onChange(event),
+
+    message_deleted({ room: name, id, seq }) {
       const room = roomOf(name);
-      const index = room ? room.removeMessage(id) : -1;
-      if (index >= 0 && chat.isActive(room)) view.removeItem(store, index);
+      if (!room) return;
+      chat.removeMessage(room, id);
+      chat.noteSeq(room, seq);
     },
 
     // The server's message queue had a gap: events may have passed us by; read what we missed.

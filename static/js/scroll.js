@@ -41,10 +41,13 @@ export function keepingPosition(change) {
   else node.scrollTop = node.scrollHeight - before;
 }
 
-/** Run `change` (which adds content below); follow it if the user was at the bottom. */
+/**
+ * Run `change` (which adds content below); follow it if the user was at the bottom. A change
+ * that answers false added nothing new (a message edited, say): no "New messages" button then.
+ */
 export function followingBottom(change, force = false) {
   const stick = force || isNearBottom();
-  change();
+  const added = change();
   if (stick) scrollToBottom();
-  else byId("jump-latest").hidden = false;
+  else if (added !== false) byId("jump-latest").hidden = false;
 }

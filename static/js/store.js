@@ -25,8 +25,15 @@ export class RoomState {
     this.name = name;
     this.joined = false;
     this.kind = null; // "public", "private" or "dm", once joined
-    this.items = []; // messages and notices, in display order
-    this.ids = new Set(); // message ids present, for dedupe
+    this.items = []; // the timeline: messages that are not replies, and notices, in display order
+    this.messages = new Map(); // id -> the latest copy of every message held (timeline and replies)
+    this.deleted = new Set(); // ids deleted while we were here: an older copy must not bring them back
+    // The change log (protocol v2): everything up to `seq` has been applied; `ahead` holds the
+    // seqs applied live above it, waiting for the changes below them (a gap means a sync).
+    this.seq = null;
+    this.ahead = new Set();
+    this.syncing = false;
+    this.syncAgain = null; // a sync asked for while one ran: {away}
     this.members = [];
     this.membersStale = true; // the list is the last one known, not the server's word since we (re)joined
     this.quietPresence = false; // rejoining: presence events are summed up when the ack comes
@@ -36,54 +43,119 @@ export class RoomState {
     this.mentions = 0; // of the unread, how many mention me
     this.dividerId = null; // id of the first message that came while the reader was away
     this.reachedStart = false; // no older history on the server
+    // The oldest message of the history pages loaded: where the next older page starts, and
+    // the edge of what we hold (a change to a message older than it comes with its page).
+    this.oldestId = null;
     this.loadingOlder = false;
-    this.catchingUp = false;
+    this.gapTimer = null;
   }
 
-  get oldestId() {
-    const first = this.items.find((item) => item.kind === "message");
-    return first ? first.id : null;
+  /** A page of history (oldest first) was loaded. */
+  paged(messages) {
+    if (messages.length && (this.oldestId === null || messages[0].id < this.oldestId)) this.oldestId = messages[0].id;
   }
 
-  get newestId() {
+  /** Whether message `id` belongs in what we hold: not older than the history loaded. */
+  inWindow(id) {
+    return this.reachedStart || (this.oldestId !== null && id > this.oldestId);
+  }
+
+  /** The newest message of the timeline (not a reply). */
+  get newestShownId() {
     for (let i = this.items.length - 1; i >= 0; i -= 1) {
       if (this.items[i].kind === "message") return this.items[i].id;
     }
     return null;
   }
 
+  message(id) {
+    return this.messages.get(id) || null;
+  }
+
+  /** Where message `id` is in the timeline, or -1. */
+  indexOf(id) {
+    return this.items.findIndex((item) => item.kind === "message" && item.id === id);
+  }
+
   /**
-   * Where a catch-up starts: `overlap` messages before the newest we have, because ids can become
-   * visible out of order (docs/delivery.md); the overlap comes back as duplicates and is skipped.
+   * Apply a message as the server sent it, new or changed: per message the copy with the
+   * highest seq wins, so an event that comes late changes nothing (the client rule,
+   * docs/protocol.md). `known`: a change, not a message being loaded; one to a message older
+   * than the history loaded is kept (a thread or the pins may show it) but not put in the
+   * timeline, where it would stand alone before a gap: its page brings it there later.
+   * Answers null when nothing changed, else {added, index}: added when it is new to the
+   * timeline (or a new reply), index its place in the timeline (-1: not there).
    */
-  catchUpFrom(overlap) {
-    let seen = 0;
-    for (let i = this.items.length - 1; i >= 0; i -= 1) {
-      if (this.items[i].kind !== "message") continue;
-      if (seen === overlap) return this.items[i].id;
-      seen += 1;
+  put(message, { known = false } = {}) {
+    if (!message || typeof message.id !== "number" || this.deleted.has(message.id)) return null;
+    const existing = this.messages.get(message.id);
+    const newer = !existing || (message.seq ?? 0) > (existing.seq ?? 0);
+    const item = newer ? { ...message, kind: "message", key: [message.id, 0] } : existing;
+    if (newer) this.messages.set(message.id, item);
+    if (item.reply_to) return newer ? { added: !existing, index: -1 } : null;
+    let index = this.indexOf(message.id);
+    if (index >= 0) {
+      if (!newer) return null;
+      this.items[index] = item;
+      return { added: false, index };
     }
-    // Fewer than that: from the start of the room, or from what we have if older pages exist.
-    return this.reachedStart ? 0 : this.oldestId ?? 0;
-  }
-
-  /** Add a server message; answer its index, or -1 when it is already here. */
-  addMessage(message) {
-    if (this.ids.has(message.id)) return -1;
-    const item = { ...message, kind: "message", key: [message.id, 0] };
-    const index = insertionIndex(this.items, item);
+    if (known && !this.inWindow(message.id)) return newer ? { added: false, index: -1 } : null;
+    index = insertionIndex(this.items, item);
     this.items.splice(index, 0, item);
-    this.ids.add(message.id);
-    return index;
+    return { added: true, index };
   }
 
-  /** Remove a message (deleted by a moderator); answer its index, or -1 when it is not here. */
+  /** A message was deleted: forget it for good. Answers its timeline index, or -1. */
   removeMessage(id) {
-    if (!this.ids.delete(id)) return -1;
-    const index = this.items.findIndex((item) => item.kind === "message" && item.id === id);
+    this.deleted.add(id);
+    if (!this.messages.delete(id)) return -1;
+    const index = this.indexOf(id);
+    if (index < 0) return -1;
     this.items.splice(index, 1);
     if (this.dividerId === id) this.dividerId = null;
     return index;
+  }
+
+  /** The replies we hold in the thread of `rootId`, oldest first. */
+  replies(rootId) {
+    return [...this.messages.values()].filter((m) => m.reply_to === rootId).sort((a, b) => a.id - b.id);
+  }
+
+  /** Forget every message (the room is being loaded again from scratch). */
+  clearMessages() {
+    this.items = this.items.filter((item) => item.kind !== "message");
+    this.messages.clear();
+    this.deleted.clear();
+    this.reachedStart = false;
+    this.oldestId = null;
+    this.dividerId = null;
+    this.seq = null;
+    this.ahead.clear();
+  }
+
+  /**
+   * A live change numbered `seq` was applied: move `seq` over every change applied without a
+   * gap. Answers true when a gap remains below a change that came (one was missed, or is late).
+   */
+  noteSeq(seq) {
+    if (typeof seq !== "number") return false;
+    if (this.seq !== null && seq <= this.seq) return false;
+    this.ahead.add(seq);
+    if (this.seq === null) return false; // before the join's ack: kept until it says where we are
+    while (this.ahead.delete(this.seq + 1)) this.seq += 1;
+    return this.ahead.size > 0;
+  }
+
+  /** Everything up to `seq` is applied (a join's ack, or a sync's answer). */
+  setSeq(seq) {
+    if (typeof seq !== "number") return;
+    if (this.seq === null || seq > this.seq) this.seq = seq;
+    for (const applied of this.ahead) if (applied <= this.seq) this.ahead.delete(applied);
+    while (this.ahead.delete(this.seq + 1)) this.seq += 1;
+  }
+
+  get gap() {
+    return this.ahead.size > 0;
   }
 
   /**
@@ -98,7 +170,7 @@ export class RoomState {
       return { index: this.items.length - 1, merged: true };
     }
     noticeSeq += 1;
-    const item = { kind: "presence", changes: new Map([[user, [step]]]), key: [this.newestId ?? 0, noticeSeq] };
+    const item = { kind: "presence", changes: new Map([[user, [step]]]), key: [this.newestShownId ?? 0, noticeSeq] };
     const index = insertionIndex(this.items, item);
     this.items.splice(index, 0, item);
     return { index, merged: false };
@@ -128,10 +200,38 @@ export class Store {
     this.active = null; // name of the room in view
     this.peers = new Map(); // DM room name -> the other person's name, once the page has learnt it
     this.guests = new Set(); // names seen on guests' messages: their member-list entries say so
+    this.account = false; // logged in (an account), not a guest
+    this.admin = false; // the account is an admin (index.html says so)
+    // Rooms this account created, so owns: the server never says who owns a room, so the page
+    // remembers the ones it made (see saved.owned); the server decides in the end anyway.
+    this.owned = new Set();
+    this.editing = null; // {room, id, draft}: the message being edited in place
   }
 
   isMe(name) {
-    return Boolean(this.me) && name.toLowerCase() === this.me.toLowerCase();
+    return Boolean(this.me) && typeof name === "string" && name.toLowerCase() === this.me.toLowerCase();
+  }
+
+  // -- what the server would allow (the page only shows the controls; the server decides) -------
+  /** My own message, as an account: guests cannot edit or delete (protocol v2). */
+  canEdit(message) {
+    return this.account && !message.guest && this.isMe(message.author);
+  }
+
+  /** The room's owner (as far as the page knows) or an admin. */
+  canModerate(name) {
+    return this.admin || (this.account && this.owned.has(name));
+  }
+
+  canDelete(message) {
+    return this.canEdit(message) || this.canModerate(message.room);
+  }
+
+  /** Any member pins in private rooms and DMs; in public rooms the owner and admins. */
+  canPin(name) {
+    const room = this.rooms.get(name);
+    if (room && (room.kind === "private" || room.kind === "dm" || isDm(name))) return this.account;
+    return this.canModerate(name);
   }
 
   /** "#general", or for a DM the other person's name (see chat.js learnPeer). */
@@ -171,6 +271,7 @@ export class Store {
     const room = this.rooms.get(name);
     if (room) room.typing.forEach((timer) => clearTimeout(timer));
     if (room) room.leaving.forEach((timer) => clearTimeout(timer));
+    if (room) clearTimeout(room.gapTimer);
     this.rooms.delete(name);
     if (this.active === name) this.active = this.joinedNames()[0] || null;
   }
@@ -260,6 +361,10 @@ export const saved = {
   setPeers: (me, account, peers) => storage.writeJson(personal("peers", me, account), Object.fromEntries(peers)),
   /** Who was in each room when the page was last closed: shown, marked stale, until the rejoin. */
   members: (me, account) => readMap(personal("members", me, account)),
+  /** The rooms this account created (so owns): [name, ...]. */
+  owned: (me, account) => new Set(account ? storage.readJson(personal("owned", me, account), [])
+    .filter((name) => typeof name === "string") : []),
+  setOwned: (me, account, owned) => account && storage.writeJson(personal("owned", me, account), [...owned]),
   setMembers: (me, account, rooms) => storage.writeJson(personal("members", me, account), Object.fromEntries(
     rooms.map((room) => [room.name, room.members.slice(0, MEMBERS_KEPT)]))),
 };

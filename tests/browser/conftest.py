@@ -94,3 +94,92 @@ def open_chat(browser, live_server):
 def _csp_violation(message, name, errors) -> None:
     if "Content Security Policy" in message.text:
         errors.append(f"{name}: {message.text}")
+
+
+# Accounts made in one process (a `flask users create` each would cost a second apiece), each
+# with a login already begun the way the login form begins one (webapp/auth/views.py), so a page
+# starts logged in without the form -- whose per-address limit (RATE_LIMIT_LOGIN, 10 a minute)
+# the tests of one run would soon reach from 127.0.0.1.
+# argv is JSON [[name, admin, token?], ...]; prints {name: [token or null, cookie name, value]}.
+_MAKE_ACCOUNTS = """
+import json, sys
+from flask import session
+from flask_login import login_user
+from webapp import accounts, create_app
+app = create_app()
+out = {}
+with app.app_context():
+    for name, admin, token in json.loads(sys.argv[1]):
+        user = accounts.create_user(name, PASSWORD, admin=admin)
+        clear = accounts.create_token(user, "browser-tests")[1] if token else None
+        with app.test_request_context("/"):
+            login_user(accounts.begin_login(user))
+            response = app.response_class()
+            app.session_interface.save_session(app, session._get_current_object(), response)
+            cookie = response.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)
+        out[name] = [clear, *cookie]
+print(json.dumps(out))
+"""
+ACCOUNT_PASSWORD = "correct horse battery staple"
+
+
+class Accounts:
+    """Registered users on a live server: ``accounts.make("alice", "bob", admin=False)`` answers
+    their (unique) names; ``tokens[name]`` is an API token when made with ``tokens=True``."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.tokens: dict[str, str | None] = {}
+        self.cookies: dict[str, tuple[str, str]] = {}
+
+    def make(self, *prefixes: str, admin: bool = False, tokens: bool = False) -> list[str]:
+        import json
+        import subprocess
+        import sys
+
+        from tests.support import ROOT, unique
+
+        names = [unique(prefix) for prefix in prefixes]
+        script = _MAKE_ACCOUNTS.replace("PASSWORD", repr(ACCOUNT_PASSWORD))
+        result = subprocess.run(
+            [sys.executable, "-c", script, json.dumps([[n, admin, tokens] for n in names])],
+            cwd=ROOT, env=self.server.env, check=True, capture_output=True, text=True, timeout=60,
+        )
+        for name, (token, cookie, value) in json.loads(result.stdout.strip().splitlines()[-1]).items():
+            self.tokens[name] = token
+            self.cookies[name] = (cookie, value)
+        return names
+
+
+@pytest.fixture
+def accounts(live_server):
+    return Accounts(live_server)
+
+
+@pytest.fixture
+def open_account(open_chat, live_server, accounts):
+    """Open the chat page logged in as an account made by ``accounts``: ``open_account(name)``
+    (its session cookie is in the browser before the page loads)."""
+
+    def _open(name: str, server=None, setup=None, **options):
+        base = (server or live_server).url
+        cookie, value = accounts.cookies[name]
+
+        def log_in(page):
+            page.context.add_cookies([{"name": cookie, "value": value, "url": base}])
+            if setup:
+                setup(page)
+
+        chat = open_chat(name, login=False, server=server, setup=log_in, **options)
+        chat.expect_state("connected")
+        expect_logged_in(chat, name)
+        return chat
+
+    return _open
+
+
+def expect_logged_in(chat, name: str) -> None:
+    from tests.browser.pages import expect
+
+    expect(chat.page.locator("#me-name")).to_have_text(name)
+    expect(chat.page.locator("#room-title")).not_to_have_text("No room")

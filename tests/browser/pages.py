@@ -63,6 +63,23 @@ class ChatPage:
         exactly = self.page.locator(".msg-text").filter(has_text=re.compile(f"^{re.escape(text)}$"))
         return self.page.locator("#messages .msg").filter(has=exactly)
 
+    def message_id(self, text: str) -> int:
+        return int(self.message_item(text).get_attribute("data-id"))
+
+    def reactions(self, text: str) -> Locator:
+        """The reaction chips (not the "+" one) under the delivered message ``text``."""
+        return self.message_item(text).locator(".reaction:not(.add-reaction)")
+
+    def action(self, text: str, label: str) -> Locator:
+        """A button of the message's toolbar, by its label ("Edit", "Delete", ...): hovers first."""
+        item = self.message_item(text)
+        item.hover()
+        return item.locator(".msg-actions").get_by_role("button", name=label, exact=True)
+
+    @property
+    def thread(self) -> Locator:
+        return self.page.locator("#thread-view")
+
     def texts(self) -> list[str]:
         """The text of every delivered message in the room in view, top to bottom."""
         return self.page.locator("#messages .msg-text").all_text_contents()
