@@ -347,3 +347,10 @@ def test_one_emoji_one_spelling_and_a_replys_id_opens_its_thread(two):
     reply = post(bob, "me too", reply_to=msg["id"])
     thread = call(alice, "thread", {"room": ROOM, "id": reply["id"]})
     assert thread["root"]["id"] == msg["id"] and [m["id"] for m in thread["replies"]] == [reply["id"]]
+
+
+def test_join_says_who_owns_the_room(users):
+    owner, alice = users("owner"), users("alice")
+    call(owner, "create_room", {"room": "owned"})
+    assert call(alice, "join", {"room": "owned"})["room"]["owner"] == "owner"
+    assert call(alice, "join", {"room": ROOM})["room"]["owner"] is None

@@ -238,12 +238,20 @@ def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, 
     seq = db.session.scalar(select(Room.seq).where(Room.id == room.id))
     ack = {
         "ok": True,
-        "room": room.to_dict(),
+        # Who owns it (private and owned public rooms; null for rooms made by a first join):
+        # the page shows an owner's controls (invite, kick, delete, pin) from it.
+        "room": {**room.to_dict(), "owner": _owner_name(room)},
         "members": presence.members(name),
         "history": _history(room.id, name, before=None, after=None, limit=HISTORY_LIMIT),
         "seq": seq,
     }
     return ack, news
+
+
+def _owner_name(room: Room) -> str | None:
+    if room.owner_id is None or room.kind == "dm":
+        return None
+    return db.session.scalar(select(User.name).where(User.id == room.owner_id))
 
 
 def leave(member: Member, data: Any) -> tuple[str, bool]:
