@@ -17,6 +17,7 @@ def app(tmp_path):
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "FILE_DIR": str(tmp_path / "files"),
             "ASYNC_MODE": "threading",
             "LOG_LEVEL": "WARNING",
         }

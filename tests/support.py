@@ -38,6 +38,7 @@ class LiveServer:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "DATABASE_URL": f"sqlite:///{self.workdir / 'live.sqlite3'}",
+            "FILE_DIR": str(self.workdir / "files"),
             "SECRET_KEY": "live-test-secret",
             "ASYNC_MODE": "eventlet",
             "LOG_LEVEL": "WARNING",

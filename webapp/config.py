@@ -105,6 +105,17 @@ class Config:
         # How long a deleted message's tombstone stays in its room's change log; a client away
         # longer reloads the room instead of syncing (webapp/chat/changes.py).
         self.SYNC_RETENTION_DAYS = int(env.get("SYNC_RETENTION_DAYS", "30"))
+        # Files (webapp/chat/files.py, webapp/storage.py): where they are kept -- "directory"
+        # (FILE_DIR) or "database" (for platforms whose disk does not survive a restart).
+        self.FILE_STORAGE = env.get("FILE_STORAGE", "directory")
+        if self.FILE_STORAGE not in ("directory", "database"):
+            raise ValueError("FILE_STORAGE must be 'directory' or 'database'")
+        self.FILE_DIR = env.get("FILE_DIR", str(INSTANCE_DIR / "files"))
+        self.MAX_UPLOAD_SIZE = int(env.get("MAX_UPLOAD_SIZE", str(25 * 1024 * 1024)))
+        self.USER_FILE_QUOTA = int(env.get("USER_FILE_QUOTA", str(1024 * 1024 * 1024)))
+        self.FILE_ATTACH_HOURS = float(env.get("FILE_ATTACH_HOURS", "24"))
+        self.MAX_IMAGE_PIXELS = int(env.get("MAX_IMAGE_PIXELS", str(50_000_000)))
+        self.RATE_LIMIT_UPLOAD = env.get("RATE_LIMIT_UPLOAD", "30 per 10 minutes")
         # Searches: each may read many rows (webapp/chat/search.py).
         self.RATE_LIMIT_SEARCH = env.get("RATE_LIMIT_SEARCH", "20 per 10 seconds")
         self.RATE_LIMIT_TYPING = env.get("RATE_LIMIT_TYPING", "20 per 10 seconds")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -188,7 +190,8 @@ class Message(db.Model):
     # Callers pass the room name to to_dict; loading the room with every message is waste.
     room: Mapped[Room] = relationship(back_populates="messages")
 
-    def to_dict(self, room_name: str | None = None, reactions: list | None = None) -> dict:
+    def to_dict(self, room_name: str | None = None, reactions: list | None = None,
+                files: list | None = None) -> dict:
         """The message as clients get it (docs/protocol.md, "The message object")."""
         return {
             "id": self.id,
@@ -204,7 +207,51 @@ class Message(db.Model):
             "reply_count": self.reply_count or 0,
             "reactions": reactions or [],
             "pinned": self.pinned_at is not None,
+            "files": files or [],
         }
+
+
+class File(db.Model):
+    """An uploaded file: in a room, by an account; attached to one message once it is sent
+    (webapp/chat/files.py). Its bytes are in the storage (webapp/storage.py) under ``key``."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(100))  # from the content, never the name
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    thumbnail_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_dict(self) -> dict:
+        shown = {"id": self.id, "name": self.name, "size": self.size, "type": self.type,
+                 "url": f"/api/files/{self.id}/{quote(self.name)}"}
+        if self.thumbnail_key:
+            shown["thumbnail_url"] = f"/api/files/{self.id}/thumbnail"
+        if self.width:
+            shown["width"], shown["height"] = self.width, self.height
+        return shown
+
+
+class FileChunk(db.Model):
+    """Stored bytes, a MiB at a time, where files live in the database (FILE_STORAGE=database:
+    platforms whose disk does not survive a restart). Read and written a chunk at a time."""
+
+    __tablename__ = "file_chunks"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MessageEdit(db.Model):

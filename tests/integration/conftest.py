@@ -229,9 +229,10 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def db_app(database_url):
+def db_app(database_url, tmp_path):
     """An app (threading mode) on ``database_url``, not yet migrated, its context pushed."""
     app = create_app({
+        "FILE_DIR": str(tmp_path / "files"),
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,

@@ -43,7 +43,7 @@ def writer(app, index: int, errors: list, seed: int) -> None:
                     changes.react(me, {"room": ROOM, "id": rng.choice(mine), "emoji": "👍",
                                        "on": rng.random() < 0.7})
                 elif mine and roll < 0.35:
-                    changes.reply(me, {"room": ROOM, "text": f"re {index}.{i}",
+                    changes.post(me, {"room": ROOM, "text": f"re {index}.{i}",
                                        "reply_to": rng.choice(mine)})
                 elif mine and roll < 0.45:
                     changes.edit(me, {"room": ROOM, "id": rng.choice(mine), "text": f"ed {i}"})

@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 
 from webapp import validation as v
-from webapp.chat import service
+from webapp.chat import files, service
 from webapp.chat.folding import fold
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
@@ -170,6 +170,7 @@ def delete_message(member: Member, data: Any) -> tuple[dict, list[Event]]:
         raise Forbidden("Only its author, the room's owner or an admin can delete a message.")
     db.session.execute(delete(Reaction).where(Reaction.message_id == message.id))
     db.session.execute(delete(MessageEdit).where(MessageEdit.message_id == message.id))
+    stored_files = files.forget(message.id)
     message.text = message.search_text = ""
     message.deleted_at, message.pinned_at, message.pinned_by = utcnow(), None, None
     _changed(message, "message_deleted", seq)
@@ -182,6 +183,7 @@ def delete_message(member: Member, data: Any) -> tuple[dict, list[Event]]:
             root.reply_count = max(0, root.reply_count - 1)
             _changed(root, "replies", take_seq(room_id))
     db.session.commit()
+    files.delete_stored(stored_files)  # once the rows are gone: never a row without its bytes
     if root is not None and root.deleted_at is None:
         events.append(_event("replies", room, root))
     return {"ok": True}, events
@@ -271,15 +273,24 @@ def pins(member: Member, data: Any) -> dict:
 
 
 # -- replies -----------------------------------------------------------------------------------
-def reply(member: Member, data: Any) -> tuple[dict, list[Event]]:
-    """A ``message`` with ``reply_to``: stored in that message's thread (its root's, if it is
-    itself a reply), raising the root's reply count -- two changes, one transaction. Answers the
-    stored reply and the events; a retry of a stored client_id answers the stored reply and no
-    event. Replies are messages of the room like any other (``history`` has them too)."""
+def post(member: Member, data: Any) -> tuple[dict, list[Event]]:
+    """A ``message`` with ``reply_to`` or ``files`` (the plain ones take the group commit).
+
+    A reply is stored in that message's thread (its root's, if it is itself a reply), raising
+    the root's reply count: two changes, one transaction. Files are the author's uploads to the
+    room (webapp/chat/files.py), attached in the same transaction; with files the text may be
+    empty. Answers the stored message and the events; a retry of a stored client_id answers the
+    stored message and no event. Replies are messages of the room like any other (``history``
+    has them too).
+    """
     service.limit(member, "message")
     data = v.payload(data)
     room = service.member_room(member, data)
-    text_, client_id = v.text(data), v.client_id(data)
+    attached = files.requested(data)
+    if attached and member.user_id is None:
+        raise Forbidden("Guests cannot share files; register or log in.")
+    text_ = "" if attached and not str(data.get("text") or "").strip() else v.text(data)
+    client_id = v.client_id(data)
     reply_to = v.optional_int(data, "reply_to", 1, v.MAX_ID)
     if client_id is not None:
         stored = db.session.scalar(
@@ -287,20 +298,29 @@ def reply(member: Member, data: Any) -> tuple[dict, list[Event]]:
         if stored is not None:
             return service.retry_answer(stored, room), []
     room_id = service.room_id(room)
-    seq = take_seq(room_id, 2)
-    root = _message(room, {"id": reply_to})
-    if root.reply_to is not None:  # a reply to a reply joins the root's thread
-        root = _message(room, {"id": root.reply_to})
+    seq = take_seq(room_id, 2 if reply_to else 1)
+    root = None
+    if reply_to is not None:
+        root = _message(room, {"id": reply_to})
+        if root.reply_to is not None:  # a reply to a reply joins the root's thread
+            root = _message(room, {"id": root.reply_to})
     message = Message(room_id=room_id, author=member.name, guest=member.guest,
                       user_id=member.user_id, text=text_, search_text=fold(text_),
-                      client_id=client_id,
-                      created_at=utcnow(), seq=seq - 1, reply_to=root.id)
+                      client_id=client_id, created_at=utcnow(),
+                      seq=seq - 1 if root else seq, reply_to=root.id if root else None)
     db.session.add(message)
-    root.reply_count = (root.reply_count or 0) + 1
-    _changed(root, "replies", seq)
+    if attached:
+        db.session.flush()  # the message's id, for its files
+        files.attach(member, room_id, message, attached)
+    if root is not None:
+        root.reply_count = (root.reply_count or 0) + 1
+        _changed(root, "replies", seq)
     db.session.commit()
-    shown = message.to_dict(room)
-    return shown, [("message", shown), _event("replies", room, root, reply=message.id)]
+    shown = service.render([message], room)[0]
+    events: list[Event] = [("message", shown)]
+    if root is not None:
+        events.append(_event("replies", room, root, reply=message.id))
+    return shown, events
 
 
 def thread(member: Member, data: Any) -> dict:

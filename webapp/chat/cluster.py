@@ -14,7 +14,7 @@ import logging
 import redis
 from flask import Flask, current_app
 
-from webapp.chat import broadcast, changes, moderation, service
+from webapp.chat import broadcast, changes, files, moderation, service
 from webapp.extensions import presence, socketio
 from webapp.redisguard import client_options
 from webapp.server.protocol import start_client_manager
@@ -173,16 +173,20 @@ COMPACT_EVERY = 3600.0  # seconds between removals of old tombstones from the ch
 
 
 def _compact_now_and_then(app: Flask) -> None:
-    """Remove deleted messages' tombstones past SYNC_RETENTION_DAYS, hourly (changes.compact;
-    several processes doing it at once remove each row once)."""
+    """Hourly: remove deleted messages' tombstones past SYNC_RETENTION_DAYS (changes.compact) and
+    uploads never sent (files.expire); several processes doing it at once remove each row once."""
     while True:
         socketio.sleep(COMPACT_EVERY)
         with app.app_context():
             try:
                 removed = changes.compact()
+                expired = files.expire()
             except Exception:  # a database blip: try again next hour
-                log.exception("compacting the change logs failed")
+                log.exception("compacting the change logs or expiring uploads failed")
                 continue
+        if expired:
+            log.info("files: removed %d uploads never sent within %s hours", expired,
+                     app.config["FILE_ATTACH_HOURS"])
         if removed:
             log.info("change logs: removed %d tombstones older than %d days", removed,
                      app.config["SYNC_RETENTION_DAYS"])

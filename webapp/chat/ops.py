@@ -68,8 +68,8 @@ def message(member: Member, data: Any, conn: Conn | None) -> dict:
 def post(member: Member, data: Any) -> tuple[dict, bool]:
     """Post a message (or a reply: ``reply_to``); answers the ack and whether it is new -- a
     retry (same client_id) answers the stored message and announces nothing. REST uses it too."""
-    if isinstance(data, dict) and data.get("reply_to") is not None:
-        stored, events = changes.reply(member, data)  # the reply, and its root's new count
+    if isinstance(data, dict) and (data.get("reply_to") is not None or data.get("files")):
+        stored, events = changes.post(member, data)  # a reply (and its root's count), or files
         broadcast.changes(events)
         return {"ok": True, "message": stored}, bool(events)
     stored, new = service.post_message(member, data)

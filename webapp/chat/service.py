@@ -28,7 +28,7 @@ from webapp.errors import (
     RateLimited,
 )
 from webapp.extensions import db, presence, ratelimits
-from webapp.models import Message, Reaction, Room, RoomMember, User
+from webapp.models import File, Message, Reaction, Room, RoomMember, User
 
 DEFAULT_ROOM = "general"
 DM_RE = re.compile(r"dm-\d+-\d+")  # direct conversations: dm-<lower user id>-<higher user id>
@@ -370,7 +370,12 @@ def render(messages: list[Message], room: str) -> list[dict]:
             entry["count"] += 1
             entry["users"].append(user)
         reactions = {i: list(marks.values()) for i, marks in by_message.items()}
-    return [m.to_dict(room, reactions.get(m.id)) for m in messages]
+    files: dict[int, list[dict]] = {}
+    if messages:
+        for row in db.session.scalars(select(File).where(
+                File.message_id.in_([m.id for m in messages])).order_by(File.id)):
+            files.setdefault(row.message_id, []).append(row.to_dict())
+    return [m.to_dict(room, reactions.get(m.id), files.get(m.id)) for m in messages]
 
 
 def member_room(member: Member, data: dict) -> str:
