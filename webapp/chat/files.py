@@ -66,15 +66,17 @@ def _clean_name(name: str | None) -> str:
     return name[:MAX_NAME]
 
 
-def _examine(path: str) -> Upload:
+def _examine(path: str, max_pixels: int) -> Upload:
     """The content's type, and for images an upright copy without metadata and a thumbnail.
-    Runs in a native thread: decoding images is CPU work."""
+    Runs in a native thread (decoding images is CPU work), so without the app's context."""
     with open(path, "rb") as f:
         head = f.read(SNIFF)
-    Image.MAX_IMAGE_PIXELS = current_app.config["MAX_IMAGE_PIXELS"]
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's bomb guard: past it, DecompressionBombError
     try:
-        with Image.open(path) as image:
+        with Image.open(path) as image:  # reads the header only
             if image.format in IMAGE_TYPES:
+                if image.width * image.height > max_pixels:  # Pillow only warns up to twice that
+                    raise Image.DecompressionBombError("too many pixels")
                 return _clean_image(image, path)
     except Image.DecompressionBombError:
         raise AppError("The image has too many pixels.", code="too_large", status=413) from None
@@ -147,7 +149,7 @@ def upload(member: Member, room: str, stream: BinaryIO, name: str | None) -> dic
         if used + size > quota:
             raise AppError(f"Your files would take more than your {quota} bytes.",
                            code="quota_exceeded", status=413, quota=quota, used=used)
-        found = run_blocking(_examine, path)
+        found = run_blocking(_examine, path, current_app.config["MAX_IMAGE_PIXELS"])
         key = secrets.token_hex(16)
         store = storage()
         with open(found.path, "rb") as content:
