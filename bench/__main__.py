@@ -1,4 +1,5 @@
-"""``python -m bench run [--quick|--full]`` runs the scenarios; ``report`` rewrites the docs."""
+"""``python -m bench run [--quick|--full]`` runs the scenarios; ``report`` rewrites the docs;
+``search [--messages N]`` times search over a large room set (bench/search.py)."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +12,11 @@ from bench.servers import pin_generator
 
 
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["search"]:
+        from bench import search
+
+        return search.main(words[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the scenarios and write results and the docs page")

@@ -103,3 +103,12 @@ def test_max_search_finds_a_trivial_rate(results):
     r = answers["max"]
     assert r["trials"] and all(trial["lost"] == 0 for trial in r["trials"])
     assert r["max_rate"] >= r["params"]["start"]
+
+
+def test_the_search_bench_runs_at_a_tiny_scale(capsys):
+    from bench import search
+
+    results = search.run(2000, postgres=False)["sqlite"]
+    assert results["messages"] == 2000
+    assert results["two common words"]["results_p50"] > 0  # what the fill put there is found
+    assert {"two rare words", "a phrase", "part of a word"} <= set(results)

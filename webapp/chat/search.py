@@ -24,7 +24,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import column, or_, select, table, text
 
 from webapp import validation as v
 from webapp.chat import service
@@ -100,8 +100,7 @@ def search(member: Member, data: Any) -> dict:
         found = found.where(Message.created_at >= after)
     if cursor is not None:
         found = found.where(Message.id < cursor)
-    found = found.where(_matching(terms))
-    rows = list(db.session.scalars(found.order_by(Message.id.desc()).limit(limit + 1)))
+    rows = list(db.session.scalars(_matching(found, terms).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     names = dict(db.session.execute(
@@ -113,12 +112,26 @@ def search(member: Member, data: Any) -> dict:
     return {"ok": True, "results": results, "cursor": rows[-1].id if more else None}
 
 
-def _matching(terms: list[str]):
-    """Messages whose folded text contains every term, from the trigram index."""
-    params = {f"t{i}": _like(term) for i, term in enumerate(terms)}
-    likes = " AND ".join(f"search_text LIKE :t{i} ESCAPE '\\'" for i in range(len(terms)))
-    if db.session.get_bind().dialect.name == "sqlite":
-        return Message.id.in_(
-            select(text("rowid")).select_from(text("messages_search"))
-            .where(text(likes).bindparams(**params)))
-    return text(likes.replace("search_text", "messages.search_text")).bindparams(**params)
+FTS = table("messages_search", column("rowid"))
+
+
+def _matching(found, terms: list[str]):
+    """``found`` narrowed to messages whose folded text contains every term, newest first.
+
+    SQLite: the FTS5 table drives -- ``MATCH`` with each term of three characters or more as a
+    quoted string (the trigram tokenizer finds it anywhere in the text), read newest first, so a
+    page stops after ``limit`` hits; shorter terms are checked with LIKE on what it finds.
+    PostgreSQL: ``LIKE '%term%'`` for each term, which the planner answers from the pg_trgm
+    index (or, for very common terms, by walking the newest messages and testing them).
+    """
+    likes = [Message.search_text.like(_like(term), escape="\\") for term in terms]
+    if db.session.get_bind().dialect.name != "sqlite":
+        return found.where(*likes).order_by(Message.id.desc())
+    indexed = [t for t in terms if len(t) >= 3]
+    if not indexed:  # nothing for the index to find: test every message, newest first
+        return found.where(*likes).order_by(Message.id.desc())
+    query = " AND ".join('"' + term.replace('"', '""') + '"' for term in indexed)
+    short = [like for term, like in zip(terms, likes, strict=True) if len(term) < 3]
+    return (found.join(FTS, FTS.c.rowid == Message.id)
+            .where(text("messages_search MATCH :fts_query").bindparams(fts_query=query), *short)
+            .order_by(FTS.c.rowid.desc()))
