@@ -94,29 +94,19 @@ OPS["react"] = _change(changes.react)
 OPS["pin"] = _change(changes.pin)
 
 
-@operation("sync")
-def sync(member: Member, data: Any, conn: Conn) -> dict:
-    return changes.sync(member, data)
+def _read(read) -> Op:
+    """An operation that only reads: the service's answer is the ack."""
+    def op(member: Member, data: Any, conn: Conn) -> dict:
+        return read(member, data)
+    op.__doc__ = read.__doc__
+    return op
 
 
-@operation("edits")
-def edits(member: Member, data: Any, conn: Conn) -> dict:
-    return changes.edits(member, data)
-
-
-@operation("pins")
-def pins(member: Member, data: Any, conn: Conn) -> dict:
-    return changes.pins(member, data)
-
-
-@operation("search")
-def search_messages(member: Member, data: Any, conn: Conn) -> dict:
-    return search.search(member, data)
-
-
-@operation("thread")
-def thread(member: Member, data: Any, conn: Conn) -> dict:
-    return changes.thread(member, data)
+OPS["sync"] = _read(changes.sync)
+OPS["edits"] = _read(changes.edits)
+OPS["pins"] = _read(changes.pins)
+OPS["search"] = _read(search.search)
+OPS["thread"] = _read(changes.thread)
 
 
 @operation("typing")
