@@ -112,9 +112,11 @@ def test_acked_messages_reach_everyone_through_redis_hangs_and_deaths(
     bots, stop, probes = [], threading.Event(), {}
     try:
         for i, (name, token) in enumerate(tokens.items()):
-            # No periodic resync: what the outage cost must come back through ``resync`` alone.
+            # No periodic resync and no gap sync: what the outage cost must come back through
+            # the server's ``resync`` alone.
             client = ParleyClient(transports=["websocket"], max_tries=20, ack_timeout=5,
-                                  reconnect_delay=(0.05, 0.5), resync_every=10_000)
+                                  reconnect_delay=(0.05, 0.5), resync_every=10_000,
+                                  gap_wait=float("inf"))
             client.connect(cluster.servers[i % 2].url, {"token": token})
             client.join(room)
             bots.append(Bot(name, client))

@@ -1,4 +1,5 @@
-"""One real server; bots send while their transports drop and the server is killed and restarted."""
+"""One real server; bots send, edit, delete, react, reply and pin while their transports drop and
+the server is killed and restarted. Each ends with the room as the database has it."""
 import random
 import threading
 import time
@@ -20,7 +21,8 @@ from tests.support import LiveServer, unique
 
 pytestmark = pytest.mark.e2e
 
-BOTS, ROOMS, MESSAGES, FAULT_SECONDS = 3, 2, 60, 6.0
+# CHANGES: how often a bot changes something (edit, delete, react, reply, pin) after a message.
+BOTS, ROOMS, MESSAGES, FAULT_SECONDS, CHANGES = 3, 2, 60, 6.0, 0.5
 
 
 def test_no_message_lost_or_duplicated_through_faults(tmp_path, seed, transport):
@@ -28,7 +30,8 @@ def test_no_message_lost_or_duplicated_through_faults(tmp_path, seed, transport)
     server = LiveServer(tmp_path, **UNLIMITED)
     server.start()
     app = database_app(server.env["DATABASE_URL"])
-    tokens = make_tokens(app, [unique("bot") for _ in range(BOTS)])
+    names = [unique("bot") for _ in range(BOTS)]
+    tokens = make_tokens(app, names, admins=(names[0],))  # the admin also pins
     rooms = [unique("room") for _ in range(ROOMS)]
     bots, faults_log, stop = [], [], threading.Event()
     try:
@@ -38,7 +41,7 @@ def test_no_message_lost_or_duplicated_through_faults(tmp_path, seed, transport)
             client.connect(server.url, {"token": token})
             for room in rooms:
                 client.join(room)
-            bots.append(Bot(name, client))
+            bots.append(Bot(name, client, admin=name == names[0]))
 
         def restart(kill: bool):
             def fault():
@@ -57,7 +60,7 @@ def test_no_message_lost_or_duplicated_through_faults(tmp_path, seed, transport)
             "sigterm": restart(kill=False),
         }
         started = send_under_faults(bots, rooms, MESSAGES, rng, faults, FAULT_SECONDS,
-                                    faults_log, stop)
+                                    faults_log, stop, changes=CHANGES)
         summary = check_delivery(app, bots, rooms, seed, in_order=True)
         print(f"{transport}: {summary} in {time.monotonic() - started:.1f}s; faults:",
               *faults_log, sep="\n  ")

@@ -1,5 +1,6 @@
 """The real eventlet server (`python wsgi.py`) driven by python-socketio clients over real sockets."""
 import queue
+import re
 import subprocess
 import sys
 
@@ -139,21 +140,35 @@ def test_the_example_script_runs(live_server):
     watcher.close()
 
 
-def test_the_bot_example_answers_in_its_rooms(live_server):
+@pytest.mark.parametrize("account", [True, False], ids=["token", "guest"])
+def test_the_bot_example_answers_in_its_rooms(live_server, account):
     room = unique("bot")
     bot_name = unique("pingbot")
+    if account:  # an account's bot also edits its answer (guests cannot edit)
+        live_server.flask("users", "create", bot_name, "--password", "a long password here")
+        who = ["--token", live_server.flask("tokens", "create", bot_name, "bot")]
+    else:
+        who = ["--name", bot_name]
     bot = subprocess.Popen(
-        [sys.executable, "-m", "examples.bot", "--url", live_server.url, "--name", bot_name,
-         "--for", "60", room],
+        [sys.executable, "-m", "examples.bot", "--url", live_server.url, *who, "--for", "60", room],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert bot.stdout.readline().startswith("listening in"), bot.stderr.read()
-        user = ChatClient(live_server.url, unique("user")).connect()
+        user = ChatClient(live_server.url, unique("user"))
+        for event in ("reaction", "message_edited"):
+            user.queues[event] = queue.Queue()
+            user.sio.on(event, user.queues[event].put)
+        user.connect()
         user.call("join", {"room": room})
-        user.call("message", {"room": room, "text": "!ping"})
+        ping = user.call("message", {"room": room, "text": "!ping"})["message"]
+        seen = user.wait("reaction", lambda e: e["id"] == ping["id"])
+        assert (seen["emoji"], seen["user"], seen["on"]) == ("👀", bot_name, True)
         answer = user.wait("message", lambda m: m["room"] == room and m["author"] == bot_name)
         assert answer["text"] == f"pong, {user.name}"
+        if account:  # edited with the time the answer took
+            edited = user.wait("message_edited", lambda e: e["id"] == answer["id"])
+            assert re.fullmatch(rf"pong, {user.name} \(\d+ ms\)", edited["message"]["text"])
         user.close()
     finally:
         bot.terminate()
