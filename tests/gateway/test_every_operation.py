@@ -4,6 +4,8 @@ The operations are written once (``ops.OPS``) and adapted twice; this test enume
 so an operation added there without a step here fails, and drives each over both transports on
 the real server, with the same answer shape on both.
 """
+import re
+
 import pytest
 
 from tests.gateway.conftest import PlainClient
@@ -83,3 +85,12 @@ def test_every_operation_over_both_transports(live_server, accounts):
         plain.close()
     for op in OPS:  # the same answer, field for field, whichever transport asked ("ref": /ws's)
         assert set(over_socketio[op]) == set(over_ws[op]) - {"ref"}, op
+
+
+def test_the_gateway_docs_list_every_operation():
+    """docs/websocket.md names the operations /ws takes: exactly the table's."""
+    from tests.support import ROOT
+
+    docs = (ROOT / "docs" / "websocket.md").read_text()
+    listed = docs.split("every operation of", 1)[1].split("-- with", 1)[0]
+    assert sorted(re.findall(r"`(\w+)`", listed)) == sorted(OPS)
