@@ -5,7 +5,8 @@ import { wireMessageActions } from "./message-actions.js";
 import * as notify from "./notify.js";
 import * as people from "./people.js";
 import { showLogin, showNotifyPrompt } from "./render.js";
-import { isNearBottom, isNearTop, scrollToBottom } from "./scroll.js";
+import { isNearBottom, isNearTop } from "./scroll.js";
+import { wireSearch } from "./search.js";
 import { saved } from "./store.js";
 
 let chat = null;
@@ -98,17 +99,25 @@ function onThreadKey(event) {
 
 function closeDetail() {
   if (!chat || !chat.store.detail) return;
+  // Closing the search results goes back to the box they came from.
+  const from = chat.store.detail.mode === "search" ? "search-input" : "composer-text";
   chat.closeDetail();
-  byId("composer-text").focus();
+  byId(from).focus();
 }
 
-function onPinAction(event) {
+async function onPinAction(event) {
   const button = event.target.closest("button[data-action]");
   const item = event.target.closest(".pin[data-id]");
   if (!button || !item || !chat) return;
   const id = Number(item.dataset.id);
-  if (button.dataset.action === "show-pin") chat.reveal(id);
-  else if (button.dataset.action === "unpin") chat.pin(chat.store.detail.room, id, false);
+  const { room, pins } = chat.store.detail;
+  if (button.dataset.action === "unpin") return chat.pin(room, id, false);
+  if (button.dataset.action !== "show-pin") return undefined;
+  // Loaded or not: one further back opens in its context, a reply in its thread.
+  const pin = (pins || []).find((p) => p.id === id);
+  const problem = await chat.openMessage(room, id, { replyTo: pin ? pin.reply_to : null });
+  if (problem) chat.toast(problem);
+  return undefined;
 }
 
 // -- rooms -------------------------------------------------------------------------------------
@@ -188,7 +197,7 @@ function closePanels() {
 function onScroll() {
   if (!chat) return;
   if (isNearTop()) chat.loadOlder();
-  if (isNearBottom()) byId("jump-latest").hidden = true;
+  if (isNearBottom()) chat.reachedBottom();
 }
 
 function wire() {
@@ -208,7 +217,7 @@ function wire() {
   on("leave-room", "click", () => chat && chat.store.active && chat.leave(chat.store.active));
   if (byId("sign-out")) on("sign-out", "click", signOut);
   on("scroller", "scroll", onScroll);
-  on("jump-latest", "click", scrollToBottom);
+  on("jump-latest", "click", () => chat && chat.jumpToLatest());
   on("notify-yes", "click", async () => {
     showNotifyPrompt(false);
     await notify.ask();
@@ -218,6 +227,7 @@ function wire() {
     showNotifyPrompt(false);
   });
   wireMessageActions(() => chat, { onPerson: (name) => chat && people.showPerson(chat, name) });
+  wireSearch(() => chat);
   on("member-list", "click", (event) => {
     const button = event.target.closest("button[data-name]");
     if (button && chat) people.showPerson(chat, button.dataset.name);

@@ -1,12 +1,13 @@
 // The chat controller: server events and user actions change the store, then the view is redrawn.
 import { Connection } from "./connection.js";
-import { fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
+import { AROUND_PAGE, fetchAround, fetchLatest, fetchNewer, fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
 import { notifyMention, pageHidden } from "./notify.js";
 import { Outbox } from "./outbox.js";
 import { PresenceNotices } from "./presence.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
-import { cannotScroll, followingBottom, keepingPosition, scrollToBottom } from "./scroll.js";
+import { cannotScroll, followingBottom, isNearBottom, keepingPosition, scrollToBottom } from "./scroll.js";
+import { Search } from "./search.js";
 import { isDm, saved, Store } from "./store.js";
 import { roomEvents } from "./room-events.js";
 import { fetchChanges, GAP_SYNC_MS, outcome, SYNC_PAGES } from "./sync.js";
@@ -34,6 +35,7 @@ export class Chat {
       onRefused,
       events: { message: (message) => this.onMessage(message), ...roomEvents(this) },
     }, { resumed });
+    this.search = new Search(this);
     this.typing = new TypingNotifier((room, typing) => this.conn.request("typing", { room, typing }));
     this.outbox = new Outbox(saved.outboxKey(me, account), {
       send: ({ room, text, client_id, reply_to }) => this.conn.request("message",
@@ -97,6 +99,7 @@ export class Chat {
   renderDetail() {
     view.renderDetail(this.store);
     this.renderThread();
+    if (this.store.detail && this.store.detail.mode === "search") this.search.render();
   }
 
   renderPending() {
@@ -186,6 +189,9 @@ export class Chat {
     }
     room.joined = true;
     room.kind = ack.room ? ack.room.kind : room.kind;
+    // Who owns it (protocol v2), wherever it was created: the owner's controls go by it.
+    const moderated = this.store.canModerate(name);
+    if (ack.room && ack.room.owner !== undefined) room.owner = ack.room.owner;
     room.members = ack.members;
     room.membersStale = false;
     // Back after a drop: whoever is gone may only be reconnecting too (presence.js).
@@ -202,6 +208,8 @@ export class Chat {
     else if (this.isActive(room)) {
       view.renderMembers(this.store);
       view.renderRoomHeader(this.store);
+      // Its messages were drawn before the ack said whose room it is: their controls change.
+      if (moderated !== this.store.canModerate(name)) view.renderTimeline(this.store);
     }
     view.renderRoomList(this.store);
     return null;
@@ -303,6 +311,7 @@ export class Chat {
       this.store.editing = null;
     }
     if (index >= 0 && this.isActive(room)) view.removeItem(this.store, index);
+    this.search.forget(room.name, id);
     const { detail } = this.store;
     if (!detail || detail.room !== room.name) return;
     if (detail.mode === "thread" && detail.rootId === id) {
@@ -344,7 +353,11 @@ export class Chat {
     else this.renderAll();
   }
 
-  activate(name) {
+  /**
+   * Show room `name`. A room left showing a stretch of the past (a search result) comes back
+   * at its live end, unless `keepPlace` (opening a search result there).
+   */
+  activate(name, { keepPlace = false } = {}) {
     const room = this.store.rooms.get(name);
     if (!room) return;
     const previous = this.store.activeRoom;
@@ -352,14 +365,19 @@ export class Chat {
     if (previous && previous !== room) previous.dividerId = null;
     this.typing.stop();
     if (this.store.editing && this.store.editing.room !== name) this.store.editing = null;
-    if (this.store.detail && this.store.detail.room !== name) this.store.detail = null;
+    // A thread or the pins belong to their room; search results to none.
+    const { detail } = this.store;
+    if (detail && detail.mode !== "search" && detail.room !== name) this.store.detail = null;
     this.store.active = name;
     room.unread = 0;
     room.mentions = 0;
     saved.setActive(name);
     this.renderAll();
+    if (previous !== room) this.search.roomChanged();
     scrollToBottom();
-    this.fillScreen(room);
+    view.renderJumpLatest(room);
+    if (room.detached && !keepPlace) this.jumpToLatest();
+    else this.fillScreen(room);
   }
 
   // -- messages ----------------------------------------------------------------------------------
@@ -373,7 +391,8 @@ export class Chat {
     // Answers whether a message came into the timeline (see followingBottom).
     const draw = () => messages.map((message) => this.addMessage(room, message, { fresh, away, known }))
       .some(Boolean);
-    if (!this.isActive(room)) return draw();
+    // Reading a stretch of the past, nothing new comes into view: the reader stays put.
+    if (!this.isActive(room) || room.detached) return draw();
     const older = room.oldestId !== null && messages.length && messages[0].id < room.oldestId;
     if (older) keepingPosition(draw);
     else followingBottom(draw, messages.some((m) => m.author === this.store.me && fresh && !away && !known));
@@ -389,6 +408,10 @@ export class Chat {
       return false;
     }
     const { index } = result;
+    if (result.beyond) {
+      this.addBeyond(room, message, { fresh, mine });
+      return false;
+    }
     if (message.guest && !this.store.guests.has(message.author)) {
       this.store.guests.add(message.author);
       if (this.isActive(room)) view.renderMembers(this.store);
@@ -404,6 +427,16 @@ export class Chat {
     if (isDm(room.name) && !mine) this.learnPeer(room.name, [message.author]);
     if (unread) this.countUnread(room, message);
     return true;
+  }
+
+  /** A new message past the stretch of the past in view: unread elsewhere; here, the jump button says so. */
+  addBeyond(room, message, { fresh, mine }) {
+    if (!fresh || mine) return;
+    if (!this.isActive(room) || pageHidden()) this.countUnread(room, message);
+    if (this.isActive(room)) {
+      room.newsBeyond = true;
+      view.renderJumpLatest(room);
+    }
   }
 
   countUnread(room, message) {
@@ -457,6 +490,8 @@ export class Chat {
     const room = this.store.activeRoom;
     if (!room || !text.trim()) return false;
     this.typing.stop();
+    // What one writes goes at the live end: go there, or it would not be seen arriving.
+    if (room.detached) this.jumpToLatest({ focus: false });
     followingBottom(() => this.outbox.add(room.name, text), true);
     return true;
   }
@@ -636,6 +671,13 @@ export class Chat {
     view.renderDetail(this.store);
   }
 
+  /** Open the side panel on `detail` (search.js opens it on its results). */
+  showDetail(detail) {
+    if (this.store.editing && this.store.editing.inThread) this.store.editing = null;
+    this.store.detail = detail;
+    this.renderDetail();
+  }
+
   closeDetail() {
     if (!this.store.detail) return;
     if (this.store.editing && this.store.editing.inThread) this.store.editing = null;
@@ -643,9 +685,105 @@ export class Chat {
     this.renderDetail();
   }
 
-  /** Bring message `id` of the room in view on screen and focus it; false when it is not loaded. */
-  reveal(id) {
-    return view.revealMessage(id);
+  // -- a message in its context (search results, pins) -------------------------------------------
+  /**
+   * Open message `id` of room `name` where it was said: join the room if need be, load what
+   * was said around it unless the timeline holds it, go there, scroll it into view, focus it
+   * and make it flash. A reply (`replyTo`: its thread's root) opens in its thread. Answers an
+   * error message, or null.
+   */
+  async openMessage(name, id, { replyTo = null } = {}) {
+    let room = this.store.rooms.get(name);
+    if (!room || !room.joined) {
+      const error = await this.join(name);
+      if (error) return error.message;
+      room = this.store.rooms.get(name);
+      if (!room || !room.joined) return "Could not open the room.";
+    }
+    const target = replyTo || id;
+    const loaded = room.indexOf(target) >= 0;
+    if (!loaded) {
+      const ack = await fetchAround(this.conn, name, target);
+      if (this.store.rooms.get(name) !== room) return null; // left meanwhile
+      if (!ack.ok) return ack.error.message;
+      this.showAround(room, ack.messages, target);
+    }
+    if (!this.isActive(room)) this.activate(name, { keepPlace: true });
+    else if (!loaded) {
+      view.renderTimeline(this.store);
+      view.renderJumpLatest(room);
+    }
+    const shown = view.revealMessage(target);
+    if (replyTo) {
+      await this.openThread(name, replyTo);
+      if (view.revealMessage(id, "thread-list")) return null;
+      return this.store.detail && this.store.detail.mode === "thread" ? "That reply is further back in the thread." : null;
+    }
+    return shown ? null : "That message is not there any more: it was deleted.";
+  }
+
+  /** Put the page `history` answered around message `id` in the timeline (see RoomState.showStretch). */
+  showAround(room, messages, id) {
+    // The server answers about half the page up to the message (it included), the rest after it.
+    const older = messages.filter((message) => message.id <= id).length;
+    room.showStretch(messages, {
+      reachedStart: older < Math.floor(AROUND_PAGE / 2) + 1,
+      reachedEnd: messages.length - older < AROUND_PAGE - older,
+    });
+  }
+
+  /** Back to the live end of the room in view: its latest page, after a stretch of the past. */
+  async jumpToLatest({ focus = true } = {}) {
+    const room = this.store.activeRoom;
+    if (!room || !room.detached) {
+      scrollToBottom();
+      return;
+    }
+    if (room.jumping) return;
+    room.jumping = true;
+    view.renderNewerStatus(room);
+    const ack = await fetchLatest(this.conn, room.name);
+    room.jumping = false;
+    if (this.store.rooms.get(room.name) !== room) return;
+    if (this.isActive(room)) view.renderNewerStatus(room);
+    if (!ack.ok) return view.toast(`Could not load the latest messages: ${ack.error.message}`);
+    if (!room.detached) return; // back at the end meanwhile (scrolled there)
+    room.showStretch(ack.messages, { reachedStart: ack.messages.length < HISTORY_PAGE, reachedEnd: true });
+    if (!this.isActive(room)) return;
+    view.renderTimeline(this.store);
+    scrollToBottom();
+    view.renderJumpLatest(room);
+    if (focus) view.focusComposer();
+    this.fillScreen(room);
+  }
+
+  /** Scrolled to the bottom of a stretch of the past: fetch the page after its newest message. */
+  async loadNewer() {
+    const room = this.store.activeRoom;
+    if (!room || !room.detached || room.loadingNewer) return;
+    const edge = room.newestId;
+    room.loadingNewer = true;
+    view.renderNewerStatus(room);
+    const ack = await fetchNewer(this.conn, room.name, edge);
+    room.loadingNewer = false;
+    if (this.store.rooms.get(room.name) !== room) return;
+    if (this.isActive(room)) view.renderNewerStatus(room);
+    if (!ack.ok) return view.toast(`Could not load newer messages: ${ack.error.message}`);
+    if (room.newestId !== edge) return; // jumped elsewhere meanwhile
+    const page = ack.messages;
+    const end = page.length < HISTORY_PAGE;
+    room.newestId = page.length ? page[page.length - 1].id : edge;
+    const held = end ? room.reattach() : [];
+    // Put below what is on screen: the reader's position holds by itself.
+    [...page, ...held].forEach((message) => this.addMessage(room, message));
+    if (this.isActive(room)) view.renderJumpLatest(room, { hide: end });
+  }
+
+  /** Scrolled to the bottom: the newer page of a stretch of the past, or the jump button goes. */
+  reachedBottom() {
+    const room = this.store.activeRoom;
+    if (room && room.detached) this.loadNewer();
+    else view.renderJumpLatest(room, { hide: true });
   }
 
   // -- people and rooms ------------------------------------------------------------------------
@@ -731,12 +869,15 @@ export class Chat {
 
   /** If the messages do not fill the pane there is nothing to scroll, so fetch more now. */
   fillScreen(room) {
-    if (this.isActive(room) && room.joined && cannotScroll() && !room.reachedStart) this.loadOlder();
+    if (!this.isActive(room) || !room.joined || !cannotScroll()) return;
+    if (!room.reachedStart) this.loadOlder();
+    if (room.detached && isNearBottom()) this.loadNewer();
   }
 
   // -- presence and direct messages ------------------------------------------------------------
   /** Draw that `user` joined or left: a new line, or the last line if it is about presence too. */
   notePresence(room, user, step) {
+    if (room.detached) return; // it happens at the live end, which is not on screen
     const { index, merged } = room.addPresence(user, step);
     if (!this.isActive(room)) return;
     followingBottom(() => (merged ? view.replaceItem(this.store, index) : view.insertItem(this.store, index)));

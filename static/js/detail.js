@@ -7,6 +7,7 @@ import { richText } from "./richtext.js";
 import { fillKeepingFocus, messageNode, pendingNode } from "./timeline.js";
 
 const NEAR_BOTTOM_PX = 60;
+const TITLES = { thread: "Thread", pins: "Pinned messages", search: "Search" };
 
 /** Show or hide the panel and draw its pin list; the thread has its own call (renderThread). */
 export function renderDetail(store) {
@@ -21,11 +22,12 @@ export function renderDetail(store) {
     byId("toggle-members").setAttribute("aria-expanded", String(!detail && chat.dataset.members !== "hidden"));
   }
   if (!detail) return;
-  const label = store.label(detail.room);
-  byId("detail-title").textContent = detail.mode === "thread" ? "Thread" : "Pinned messages";
-  byId("detail-room").textContent = label;
+  byId("detail-title").textContent = TITLES[detail.mode];
+  // Search results come from any room: search.js says what was searched for instead.
+  if (detail.mode !== "search") byId("detail-room").textContent = store.label(detail.room);
   byId("thread-view").hidden = detail.mode !== "thread";
   byId("pins-view").hidden = detail.mode !== "pins";
+  byId("search-view").hidden = detail.mode !== "search";
   if (detail.mode === "pins") renderPins(store);
 }
 
@@ -81,7 +83,8 @@ function renderPins(store) {
 function pinNode(pin, store, room) {
   const time = el("time", { text: shortTime(pin.created_at), title: fullTime(pin.created_at), attrs: { datetime: pin.created_at } });
   const actions = el("div", { className: "pin-actions" });
-  if (room && room.indexOf(pin.id) >= 0) {
+  // Wherever it is: one further back than the loaded history is opened in its context.
+  if (room) {
     actions.append(el("button", { type: "button", className: "link-btn", text: "Show", dataset: { action: "show-pin" },
       attrs: { "aria-label": `Show ${pin.author}'s message in the conversation` } }));
   }
@@ -124,16 +127,24 @@ export function focusAfterEdit(editing) {
   if (node) node.focus();
 }
 
-/** Scroll message `id` of the timeline into view, focus it and make it flash; false if not there. */
-export function revealMessage(id) {
-  const node = messageIn(["messages"], id);
+const FLASH_MS = 2000;
+
+/**
+ * Scroll message `id` of the timeline (or of another list of messages: "thread-list") into
+ * view, focus it and make it flash for a moment; false if it is not there.
+ */
+export function revealMessage(id, listId = "messages") {
+  const node = messageIn([listId], id);
   if (!node) return false;
-  for (const other of byId("messages").querySelectorAll(':scope > .msg[tabindex="0"]')) other.tabIndex = -1;
+  for (const other of byId(listId).querySelectorAll(':scope > .msg[tabindex="0"]')) other.tabIndex = -1;
   node.tabIndex = 0;
   node.scrollIntoView({ block: "center" });
   node.focus({ preventScroll: true });
   node.classList.remove("flash");
   void node.offsetWidth; // restart the animation
   node.classList.add("flash");
+  clearTimeout(node.flashTimer);
+  // Also without the animation (reduced motion: an outline instead), the mark goes again.
+  node.flashTimer = setTimeout(() => node.classList.remove("flash"), FLASH_MS);
   return true;
 }

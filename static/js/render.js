@@ -6,7 +6,8 @@ import { isDm } from "./store.js";
 import { avatarInto } from "./timeline.js";
 
 export {
-  insertItem, removeItem, renderDivider, renderHistoryStatus, renderIntro, renderPending, renderTimeline, replaceItem,
+  insertItem, removeItem, renderDivider, renderHistoryStatus, renderIntro, renderJumpLatest, renderNewerStatus,
+  renderPending, renderTimeline, replaceItem,
 } from "./timeline.js";
 export {
   focusAfterEdit, focusEditor, focusThreadComposer, renderDetail, renderThread, revealMessage, scrollThreadToEnd,
@@ -201,6 +202,10 @@ export function toast(message, kind = "error") {
   node.addEventListener("click", () => node.remove());
   byId("toasts").append(node);
   setTimeout(() => node.remove(), TOAST_MS);
+}
+
+export function focusComposer() {
+  byId("composer-text").focus();
 }
 
 export function showNotifyPrompt(show) {

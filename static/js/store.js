@@ -25,6 +25,7 @@ export class RoomState {
     this.name = name;
     this.joined = false;
     this.kind = null; // "public", "private" or "dm", once joined
+    this.owner = undefined; // the owner's name (null: none), once a join's ack has said (protocol v2)
     this.items = []; // the timeline: messages that are not replies, and notices, in display order
     this.messages = new Map(); // id -> the latest copy of every message held (timeline and replies)
     this.deleted = new Set(); // ids deleted while we were here: an older copy must not bring them back
@@ -47,7 +48,20 @@ export class RoomState {
     // the edge of what we hold (a change to a message older than it comes with its page).
     this.oldestId = null;
     this.loadingOlder = false;
+    // A search result opened in its context (chat.js openMessage) leaves the timeline holding a
+    // stretch of the past: newestId is its newest message, and what came after it is on the
+    // server, not here, until scrolling down (or "Jump to latest") brings the timeline back to
+    // the live end. null: the timeline reaches the live end.
+    this.newestId = null;
+    this.loadingNewer = false; // the page after newestId is on its way
+    this.jumping = false; // the latest page is on its way ("Jump to latest")
+    this.newsBeyond = false; // a new message came past the end of the stretch shown
     this.gapTimer = null;
+  }
+
+  /** The timeline shows a stretch of the past, not the live end. */
+  get detached() {
+    return this.newestId !== null;
   }
 
   /** A page of history (oldest first) was loaded. */
@@ -55,9 +69,41 @@ export class RoomState {
     if (messages.length && (this.oldestId === null || messages[0].id < this.oldestId)) this.oldestId = messages[0].id;
   }
 
-  /** Whether message `id` belongs in what we hold: not older than the history loaded. */
+  /** Whether message `id` belongs in what we hold: not older than the history loaded (nor newer than a stretch of the past). */
   inWindow(id) {
-    return this.reachedStart || (this.oldestId !== null && id > this.oldestId);
+    return (this.reachedStart || (this.oldestId !== null && id > this.oldestId))
+      && (this.newestId === null || id <= this.newestId);
+  }
+
+  /**
+   * Show `messages` (a page of history, oldest first) as the timeline instead of what it held:
+   * the stretch around a search result, or the latest page. reachedEnd: nothing newer exists
+   * (else the timeline is detached from the live end). Presence lines go: they belonged to
+   * the stretch that was shown. The messages held stay (threads and pins read them).
+   */
+  showStretch(messages, { reachedStart, reachedEnd }) {
+    this.items = [];
+    this.dividerId = null;
+    this.oldestId = null;
+    this.reachedStart = reachedStart;
+    this.newestId = messages.length ? messages[messages.length - 1].id : null;
+    this.newsBeyond = false;
+    messages.forEach((message) => this.put(message));
+    this.paged(messages);
+    if (reachedEnd) this.reattach().forEach((message) => this.put(message));
+  }
+
+  /**
+   * The timeline reaches the live end again: answers the messages held past the old end of the
+   * stretch (they came live, or were loaded before the jump) for the caller to put back in.
+   */
+  reattach() {
+    const edge = this.newestId;
+    this.newestId = null;
+    this.newsBeyond = false;
+    if (edge === null) return [];
+    return [...this.messages.values()].filter((m) => !m.reply_to && m.id > edge && this.indexOf(m.id) < 0)
+      .sort((a, b) => a.id - b.id);
   }
 
   /** The newest message of the timeline (not a reply). */
@@ -83,8 +129,9 @@ export class RoomState {
    * docs/protocol.md). `known`: a change, not a message being loaded; one to a message older
    * than the history loaded is kept (a thread or the pins may show it) but not put in the
    * timeline, where it would stand alone before a gap: its page brings it there later.
-   * Answers null when nothing changed, else {added, index}: added when it is new to the
-   * timeline (or a new reply), index its place in the timeline (-1: not there).
+   * Answers null when nothing changed, else {added, index, beyond}: added when it is new to the
+   * timeline (or a new reply), index its place in the timeline (-1: not there), beyond when it
+   * is newer than the stretch of the past the timeline shows (see newestId).
    */
   put(message, { known = false } = {}) {
     if (!message || typeof message.id !== "number" || this.deleted.has(message.id)) return null;
@@ -99,6 +146,8 @@ export class RoomState {
       this.items[index] = item;
       return { added: false, index };
     }
+    // Past the end of a stretch of the past: kept, not shown, until the timeline gets there.
+    if (this.newestId !== null && message.id > this.newestId) return newer ? { added: !existing, index: -1, beyond: true } : null;
     if (known && !this.inWindow(message.id)) return newer ? { added: false, index: -1 } : null;
     index = insertionIndex(this.items, item);
     this.items.splice(index, 0, item);
@@ -128,6 +177,8 @@ export class RoomState {
     this.deleted.clear();
     this.reachedStart = false;
     this.oldestId = null;
+    this.newestId = null;
+    this.newsBeyond = false;
     this.dividerId = null;
     this.seq = null;
     this.ahead.clear();
@@ -202,8 +253,9 @@ export class Store {
     this.guests = new Set(); // names seen on guests' messages: their member-list entries say so
     this.account = false; // logged in (an account), not a guest
     this.admin = false; // the account is an admin (index.html says so)
-    // Rooms this account created, so owns: the server never says who owns a room, so the page
-    // remembers the ones it made (see saved.owned); the server decides in the end anyway.
+    // Rooms this account created, so owns, as remembered by this browser (see saved.owned): what
+    // the page goes by for a room until a join's ack names its owner (RoomState.owner), which
+    // holds wherever the room was created. The server decides in the end anyway.
     this.owned = new Set();
     this.editing = null; // {room, id, draft}: the message being edited in place
   }
@@ -218,9 +270,16 @@ export class Store {
     return this.account && !message.guest && this.isMe(message.author);
   }
 
+  /** Whether I own room `name`: as its join's ack says, else as this browser remembers. */
+  owns(name) {
+    if (!this.account) return false;
+    const owner = this.rooms.get(name)?.owner;
+    return owner === undefined ? this.owned.has(name) : this.isMe(owner);
+  }
+
   /** The room's owner (as far as the page knows) or an admin. */
   canModerate(name) {
-    return this.admin || (this.account && this.owned.has(name));
+    return this.admin || this.owns(name);
   }
 
   canDelete(message) {

@@ -208,6 +208,7 @@ export function renderTimeline(store) {
   keepTabStop(list);
   renderDivider(room);
   renderHistoryStatus(room);
+  renderNewerStatus(room);
   renderIntro(store);
 }
 
@@ -358,6 +359,29 @@ export function renderHistoryStatus(room) {
   status.textContent = text;
   // Older messages arrive as a batch; screen readers should not read them out as new.
   byId("messages").setAttribute("aria-busy", String(Boolean(room && room.loadingOlder)));
+}
+
+/** Under a stretch of the past (a search result opened in its context): newer messages coming. */
+export function renderNewerStatus(room) {
+  const status = byId("newer-status");
+  const loading = Boolean(room) && (room.loadingNewer || room.jumping);
+  status.hidden = !room || !(room.detached || loading);
+  status.textContent = loading ? "Loading newer messages..." : "";
+}
+
+/**
+ * The button to the live end: "Jump to latest" under a stretch of the past (always shown
+ * then), "New messages" when something arrived below while the reader scrolled up (scroll.js
+ * shows it). hide: the reader is at the bottom.
+ */
+export function renderJumpLatest(room, { hide = false } = {}) {
+  const button = byId("jump-latest");
+  const detached = Boolean(room) && room.detached;
+  let text = "New messages ↓";
+  if (detached) text = room.newsBeyond ? "New messages: jump to latest ↓" : "Jump to latest ↓";
+  button.textContent = text;
+  if (detached) button.hidden = false;
+  else if (hide) button.hidden = true;
 }
 
 /** A room with nothing in it says what to do: write the first message, or bring people in. */

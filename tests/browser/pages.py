@@ -125,5 +125,30 @@ class ChatPage:
     def toasts(self) -> Locator:
         return self.page.locator("#toasts .toast")
 
+    # -- search ----------------------------------------------------------------------------------
+    @property
+    def search_box(self) -> Locator:
+        return self.page.locator("#search-input")
+
+    def search(self, query: str) -> None:
+        """Type ``query`` in the header's search box and press Enter; wait for the answer."""
+        self.search_box.fill(query)
+        self.search_box.press("Enter")
+        expect(self.page.locator("#search-view")).to_be_visible()
+        expect(self.page.locator("#search-status")).not_to_have_text("Searching...")
+
+    @property
+    def hits(self) -> Locator:
+        """The search results shown, top (newest) to bottom."""
+        return self.page.locator("#search-results .search-hit")
+
+    @property
+    def search_status(self) -> Locator:
+        return self.page.locator("#search-status")
+
+    @property
+    def search_error(self) -> Locator:
+        return self.page.locator("#search-error")
+
     def screenshot(self, name: str, path: Path | None = None, full_page: bool = False) -> None:
         self.page.screenshot(path=str(path or ARTIFACTS / f"{name}.png"), full_page=full_page)

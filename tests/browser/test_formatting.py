@@ -105,6 +105,8 @@ def _unread_rooms_get_a_divider(alice, bob, guest, room):
     bob.open_room("general")
     alice.send("First thing while you were away")
     alice.send("and a second thing, grouped with the first")
+    # Stored before the guest speaks (sending returns at once): else the guest's could come between.
+    expect(alice.message("and a second thing, grouped with the first")).to_be_visible()
     guest.call("message", {"room": room, "text": f"Agreed with @{alice.name}", "client_id": "g-1"})
     expect(bob.room_button(room).locator(".badge")).to_have_text("3")
     expect(bob.page).to_have_title("(3) #general · Parley")

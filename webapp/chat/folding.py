@@ -47,7 +47,10 @@ def highlight(text_: str, terms: list[str]) -> list[list[int]]:
         start = folded.find(term)
         while start != -1:
             end = start + len(term)
-            spans.append([origins[start], origins[end - 1] + 1])
+            last = origins[end - 1] + 1
+            while last < len(text_) and unicodedata.combining(text_[last]):
+                last += 1  # an accent written as a mark after its letter belongs to the match
+            spans.append([origins[start], last])
             start = folded.find(term, end)
     spans.sort()
     merged: list[list[int]] = []
