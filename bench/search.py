@@ -116,13 +116,13 @@ def make_app(url: str):
     return app
 
 
-def run(count: int, postgres: bool) -> dict:
+def run(count: int, postgres: bool, sqlite: bool = True) -> dict:
     rng = random.Random(SEED)
     vocab = words(rng)
     queries = query_sets(rng, vocab)
     results = {}
     with tempfile.TemporaryDirectory(prefix="parley-search-") as folder:
-        databases = {"sqlite": f"sqlite:///{Path(folder) / 'search.sqlite3'}"}
+        databases = {"sqlite": f"sqlite:///{Path(folder) / 'search.sqlite3'}"} if sqlite else {}
         if postgres:
             databases["postgresql"] = _fresh_postgres()
         for name, url in databases.items():
@@ -150,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench search", description=__doc__)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    results = run(args.messages, not args.no_postgres)
+    results = run(args.messages, not args.no_postgres, not args.no_sqlite)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -71,7 +71,9 @@ def _examine(path: str, max_pixels: int) -> Upload:
     Runs in a native thread (decoding images is CPU work), so without the app's context."""
     with open(path, "rb") as f:
         head = f.read(SNIFF)
-    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's bomb guard: past it, DecompressionBombError
+    # Refused below past max_pixels, from the header; Pillow's own guard (a warning past its
+    # bound, an error past twice that) stays as a second line behind it.
+    Image.MAX_IMAGE_PIXELS = 2 * max_pixels
     try:
         with Image.open(path) as image:  # reads the header only
             if image.format in IMAGE_TYPES:
