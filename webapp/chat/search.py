@@ -24,7 +24,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import column, or_, select, table, text
+from sqlalchemy import column, func, or_, select, table, text
 
 from webapp import validation as v
 from webapp.chat import service
@@ -100,7 +100,7 @@ def search(member: Member, data: Any) -> dict:
         found = found.where(Message.created_at >= after)
     if cursor is not None:
         found = found.where(Message.id < cursor)
-    rows = list(db.session.scalars(_matching(found, terms).limit(limit + 1)))
+    rows = _found(found, terms, limit + 1, cursor)
     more = len(rows) > limit
     rows = rows[:limit]
     names = dict(db.session.execute(
@@ -113,6 +113,31 @@ def search(member: Member, data: Any) -> dict:
 
 
 FTS = table("messages_search", column("rowid"))
+RECENT = 20_000  # PostgreSQL: how many of the newest messages the first look reads in id order
+
+
+def _found(found, terms: list[str], count: int, cursor: int | None) -> list[Message]:
+    """The first ``count`` matches, newest first.
+
+    On PostgreSQL, in two looks. The trigram index finds *all* the rows that contain a term,
+    which for a common word is a large share of the table, and only then can they be sorted
+    newest first: 110 ms at a million messages for two common words. So the newest ``RECENT``
+    messages are read first in id order (the primary key's range, tested with LIKE: a few ms),
+    which is where common terms are found; only when that page is not full does the index
+    look at the older ones, where what remains to be found is rare.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return list(db.session.scalars(_matching(found, terms).limit(count)))
+    top = (cursor - 1) if cursor is not None else db.session.scalar(select(func.max(Message.id)))
+    if top is None:
+        return []
+    floor = top - RECENT
+    rows = list(db.session.scalars(
+        _matching(found.where(Message.id > floor), terms).limit(count)))
+    if len(rows) < count and floor > 0:
+        rows += db.session.scalars(
+            _matching(found.where(Message.id <= floor), terms).limit(count - len(rows)))
+    return rows
 
 
 def _matching(found, terms: list[str]):
