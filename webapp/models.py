@@ -222,6 +222,7 @@ class File(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # in the message's list
     name: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(100))  # from the content, never the name

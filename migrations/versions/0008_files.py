@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('room_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=True),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('type', sa.String(length=100), nullable=False),

@@ -181,3 +181,22 @@ def test_the_page_uploads_with_its_session_and_csrf_token(app_storage, client):
     ok = client.post(f"/api/rooms/{ROOM}/files", data=data, content_type="multipart/form-data",
                      headers={"X-CSRFToken": token})
     assert ok.status_code == 201, ok.json
+
+
+def test_files_keep_the_order_sent_a_retry_shows_them_and_unsent_ones_can_be_taken_back(
+        app_storage, client, tokens):
+    first, second = (upload(client, tokens["robot"], f"{n}\n".encode(), f"{n}.txt").json["file"]
+                     for n in ("one", "two"))
+    body = {"text": "both", "files": [second["id"], first["id"]], "client_id": "c-files"}
+    sent = client.post(f"/api/rooms/{ROOM}/messages", headers=bearer(tokens["robot"]), json=body)
+    assert [f["name"] for f in sent.json["message"]["files"]] == ["two.txt", "one.txt"]
+    again = client.post(f"/api/rooms/{ROOM}/messages", headers=bearer(tokens["robot"]), json=body)
+    assert again.status_code == 200 and again.json["message"] == sent.json["message"]
+    spare = upload(client, tokens["robot"], b"spare\n", "spare.txt").json["file"]
+    assert client.delete(f"/api/files/{spare['id']}", headers=bearer(tokens["other"])
+                         ).status_code == 404  # not theirs
+    assert client.delete(f"/api/files/{first['id']}", headers=bearer(tokens["robot"])
+                         ).status_code == 404  # sent already: it goes with its message
+    assert client.delete(f"/api/files/{spare['id']}", headers=bearer(tokens["robot"])
+                         ).status_code == 204
+    assert client.get(spare["url"], headers=bearer(tokens["robot"])).status_code == 404

@@ -58,6 +58,13 @@ def upload(room: str):
     return _no_store(jsonify(file=stored)), 201
 
 
+@bp.delete("/files/<int:file_id>")
+def discard(file_id: int):
+    """Take back an upload that was not sent: ``204``."""
+    files.discard(_uploader(), file_id)
+    return "", 204
+
+
 def _viewer() -> service.Member | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token or current_user.is_authenticated:

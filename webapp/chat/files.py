@@ -200,7 +200,7 @@ def attach(member: Member, room_id: int, message: Message, ids: list[int]) -> No
         raise NotFound("Attach your own files, uploaded to this room and not yet sent.",
                        code="file_not_found")
     for row in mine:
-        row.message_id = message.id
+        row.message_id, row.position = message.id, ids.index(row.id)  # shown in the order given
 
 
 def forget(message_id: int) -> list[str]:
@@ -211,6 +211,17 @@ def forget(message_id: int) -> list[str]:
         keys += [k for k in (row.key, row.thumbnail_key) if k]
         db.session.delete(row)
     return keys
+
+
+def discard(member: Member, file_id: int) -> None:
+    """The uploader takes back an upload not sent yet (it no longer counts against the quota)."""
+    row = db.session.get(File, file_id)
+    if row is None or row.user_id != member.user_id or row.message_id is not None:
+        raise NotFound("No unsent upload of yours by that id.", code="file_not_found")
+    keys = [k for k in (row.key, row.thumbnail_key) if k]
+    db.session.delete(row)
+    db.session.commit()
+    delete_stored(keys)
 
 
 def delete_stored(keys: list[str]) -> None:

@@ -312,7 +312,7 @@ def retry_answer(message: Message, room: str) -> dict:
     if message.deleted_at is not None:
         raise NotFound("This message was sent and has been deleted since.",
                        code="message_deleted", id=message.id)
-    return message.to_dict(room)
+    return render([message], room)[0]
 
 
 def typing(member: Member, data: Any) -> dict:
@@ -373,7 +373,7 @@ def render(messages: list[Message], room: str) -> list[dict]:
     files: dict[int, list[dict]] = {}
     if messages:
         for row in db.session.scalars(select(File).where(
-                File.message_id.in_([m.id for m in messages])).order_by(File.id)):
+                File.message_id.in_([m.id for m in messages])).order_by(File.position, File.id)):
             files.setdefault(row.message_id, []).append(row.to_dict())
     return [m.to_dict(room, reactions.get(m.id), files.get(m.id)) for m in messages]
 
