@@ -1,10 +1,11 @@
 // Entry point: a logged-in user goes straight to the chat; a guest picks a nickname first.
 import { Chat } from "./chat.js";
+import { wireAttachments } from "./composer-files.js";
 import { byId } from "./dom.js";
 import { wireMessageActions } from "./message-actions.js";
 import * as notify from "./notify.js";
 import * as people from "./people.js";
-import { showLogin, showNotifyPrompt } from "./render.js";
+import { showLogin, showNotifyPrompt, toast } from "./render.js";
 import { isNearBottom, isNearTop } from "./scroll.js";
 import { wireSearch } from "./search.js";
 import { saved } from "./store.js";
@@ -20,6 +21,8 @@ function startChat(name, resumed = false) {
     account: Boolean(account),
     admin,
     resumed,
+    // Send was pressed while files were uploading: now they are done.
+    onReadyToSend: sendComposed,
     onRefused(error) {
       if (chat) chat.stop();
       chat = null;
@@ -228,6 +231,7 @@ function wire() {
   });
   wireMessageActions(() => chat, { onPerson: (name) => chat && people.showPerson(chat, name) });
   wireSearch(() => chat);
+  wireAttachments(() => chat, { onGuestDrop: () => toast("Guests cannot share files: log in or register to send them.", "info") });
   on("member-list", "click", (event) => {
     const button = event.target.closest("button[data-name]");
     if (button && chat) people.showPerson(chat, button.dataset.name);

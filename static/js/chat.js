@@ -1,4 +1,5 @@
 // The chat controller: server events and user actions change the store, then the view is redrawn.
+import { Tray } from "./composer-files.js";
 import { Connection } from "./connection.js";
 import { AROUND_PAGE, fetchAround, fetchLatest, fetchNewer, fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
 import { notifyMention, pageHidden } from "./notify.js";
@@ -21,7 +22,7 @@ const TRANSIENT = new Set(["offline", "timeout"]);
 
 export class Chat {
   /** me: the nickname or account name; account: true when the session cookie says who we are. */
-  constructor(me, { account = false, admin = false, onRefused, resumed = false }) {
+  constructor(me, { account = false, admin = false, onRefused, onReadyToSend = () => {}, resumed = false }) {
     this.store = new Store();
     Object.assign(this.store, {
       me, account, admin: account && admin, peers: saved.peers(me, account), owned: saved.owned(me, account),
@@ -36,12 +37,21 @@ export class Chat {
       events: { message: (message) => this.onMessage(message), ...roomEvents(this) },
     }, { resumed });
     this.search = new Search(this);
+    // Files waiting to go with the next message; a send waiting for its uploads goes when they are done.
+    this.tray = new Tray({
+      active: () => this.store.active,
+      onReady: (name) => name === this.store.active && onReadyToSend(),
+    });
     this.typing = new TypingNotifier((room, typing) => this.conn.request("typing", { room, typing }));
     this.outbox = new Outbox(saved.outboxKey(me, account), {
-      send: ({ room, text, client_id, reply_to }) => this.conn.request("message",
-        reply_to ? { room, text, client_id, reply_to } : { room, text, client_id }),
+      send: ({ room, text, client_id, reply_to, files }) => {
+        const data = { room, text, client_id };
+        if (reply_to) data.reply_to = reply_to;
+        if (files && files.length) data.files = files.map((file) => file.id);
+        return this.conn.request("message", data);
+      },
       isConnected: () => this.ready && this.conn.connected,
-      onDelivered: (entry, message) => this.addMessages(this.store.room(entry.room), [message], { fresh: true }),
+      onDelivered: (entry, message) => this.addMessages(this.store.room(entry.room), [withFiles(message, entry)], { fresh: true }),
       onChange: (entry) => {
         if (entry.reply_to) this.renderThread(entry.room, entry.reply_to);
         else if (entry.room === this.store.active) this.renderPending();
@@ -93,6 +103,7 @@ export class Chat {
     this.renderPending();
     view.renderMembers(this.store);
     view.renderTyping(this.store);
+    this.tray.render();
     this.renderDetail();
   }
 
@@ -347,6 +358,7 @@ export class Chat {
     if (this.store.detail && this.store.detail.room === name) this.store.detail = null;
     if (this.store.editing && this.store.editing.room === name) this.store.editing = null;
     if (this.store.rooms.has(name)) this.presence.forget(this.store.rooms.get(name));
+    this.tray.forget(name);
     this.store.forget(name);
     saved.setRooms(this.store.joinedNames());
     if (wasActive && this.store.active) this.activate(this.store.active);
@@ -364,6 +376,7 @@ export class Chat {
     // The divider marks what was new when you came in; once you leave, all of it is read.
     if (previous && previous !== room) previous.dividerId = null;
     this.typing.stop();
+    if (previous !== room) this.tray.stopWaiting();
     if (this.store.editing && this.store.editing.room !== name) this.store.editing = null;
     // A thread or the pins belong to their room; search results to none.
     const { detail } = this.store;
@@ -486,13 +499,28 @@ export class Chat {
     view.renderRoomList(this.store);
   }
 
+  /**
+   * Send what was written, with the files of the room's tray. While files are still uploading
+   * the message waits for them (the tray calls back); one that failed must go first.
+   */
   send(text) {
     const room = this.store.activeRoom;
-    if (!room || !text.trim()) return false;
+    if (!room) return false;
+    const attached = this.tray.status(room.name);
+    if (!text.trim() && !attached.count) return false;
+    if (attached.busy) {
+      this.tray.sendWhenDone(room.name);
+      return false;
+    }
+    if (attached.failed) {
+      this.tray.refuse(room.name);
+      return false;
+    }
     this.typing.stop();
     // What one writes goes at the live end: go there, or it would not be seen arriving.
     if (room.detached) this.jumpToLatest({ focus: false });
-    followingBottom(() => this.outbox.add(room.name, text), true);
+    const files = this.tray.take(room.name);
+    followingBottom(() => this.outbox.add(room.name, text, { files }), true);
     return true;
   }
 
@@ -920,4 +948,13 @@ export class Chat {
     else if (!room.typing.delete(user)) return;
     if (this.isActive(room)) view.renderTyping(this.store);
   }
+}
+
+/**
+ * The message an ack answered, with the files it was sent with: an ack to a retried send (the
+ * same client_id, the message already stored) describes the stored message without its files.
+ */
+function withFiles(message, entry) {
+  if (!entry.files || !entry.files.length || !message || (message.files && message.files.length)) return message;
+  return { ...message, files: entry.files };
 }

@@ -1,6 +1,7 @@
 // The side panel beside the conversation: a thread (its root, its replies and a composer for
 // more) or the room's pinned messages. Drawn from the store like the rest (store.detail says
 // what is open); user text goes through richText / textContent only.
+import { filesLine } from "./attachments.js";
 import { byId, el, fill } from "./dom.js";
 import { continues, fullTime, shortTime } from "./format.js";
 import { richText } from "./richtext.js";
@@ -95,6 +96,7 @@ function pinNode(pin, store, room) {
   return el("li", { className: "pin", dataset: { id: String(pin.id) } },
     el("div", { className: "msg-meta" }, el("span", { className: "msg-author", text: pin.author }), time),
     el("div", { className: "msg-text" }, ...richText(pin.text, store.me)),
+    pin.files && pin.files.length ? el("div", { className: "pin-files" }, filesLine(pin.files)) : null,
     el("div", { className: "pin-by", text: `Pinned by ${pin.pinned_by || "someone"} ${shortTime(pin.pinned_at)}`,
       title: fullTime(pin.pinned_at) }),
     actions);

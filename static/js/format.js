@@ -48,3 +48,19 @@ export function continues(previous, item) {
   if (previous.author !== item.author) return false;
   return new Date(item.created_at) - new Date(previous.created_at) < GROUP_WINDOW_MS;
 }
+
+const SIZE_UNITS = ["KB", "MB", "GB", "TB"];
+
+/** A file's size for people: "512 bytes", "12 KB", "1.5 MB" (units of 1,024). */
+export function humanSize(bytes) {
+  const size = Number(bytes) || 0;
+  if (size < 1024) return size === 1 ? "1 byte" : `${size} bytes`;
+  let value = size / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
+  return `${shown} ${SIZE_UNITS[unit]}`;
+}

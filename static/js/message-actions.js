@@ -1,6 +1,8 @@
 // What one can do to a message, wherever it is drawn (the timeline, a thread): the toolbar's
-// buttons, the reaction chips, "N replies", "(edited)", editing in place, and moving between
-// messages with the arrow keys. One listener per list; the controller (chat.js) does the work.
+// buttons, the reaction chips, "N replies", "(edited)", an image opened full size, editing in
+// place, and moving between messages with the arrow keys. One listener per list; the controller
+// (chat.js) does the work.
+import { filesLine, viewImage } from "./attachments.js";
 import { confirmDialog, quote, versionsDialog } from "./dialogs.js";
 import { byId, el } from "./dom.js";
 import { openPicker } from "./emoji-picker.js";
@@ -33,7 +35,7 @@ async function confirmDelete(chat, room, id) {
   const whose = chat.store.isMe(message.author) ? "" : `This is ${message.author}'s message. `;
   const confirmed = await confirmDialog({
     title: "Delete this message?",
-    body: [quote(message, chat.store.me),
+    body: [quote(message, chat.store.me), filesLine(message.files),
       el("p", { className: "dialog-intro", text: `${whose}It will be removed for everyone, with its reactions. This cannot be undone.` })],
     action: "Delete",
     danger: true,
@@ -73,6 +75,12 @@ async function onClick(event, chat, onPerson) {
     }
     case "person":
       return onPerson(button.dataset.name, button);
+    case "view-file": {
+      const file = message && (message.files || []).find((f) => String(f.id) === button.dataset.file);
+      if (!file) return undefined;
+      await viewImage(file);
+      return refocus(listId, id, button.dataset.focus);
+    }
     default:
       return undefined;
   }

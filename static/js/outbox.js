@@ -1,5 +1,6 @@
 // Messages on their way out: shown as pending, kept across reloads, sent one at a time in the
 // order they were written, and retried with the same client_id so a retry is never a duplicate.
+// A message with files carries the uploaded files' descriptions (sent as their ids), kept with it.
 import { storage } from "./store.js";
 
 // How often one message is tried before it is marked "Not sent" (with a Retry button).
@@ -41,10 +42,14 @@ export class Outbox {
     return [...new Set(this.entries.map((entry) => entry.room))];
   }
 
-  /** Queue a new message (a reply, with `reply_to`) and start sending; answers the entry. */
-  add(room, text, { reply_to = null } = {}) {
+  /**
+   * Queue a new message (a reply, with `reply_to`; with `files`, uploaded ones) and start
+   * sending; answers the entry.
+   */
+  add(room, text, { reply_to = null, files = [] } = {}) {
     const entry = { client_id: newClientId(), room, text, state: "waiting", tries: 0, error: null };
     if (reply_to) entry.reply_to = reply_to;
+    if (files.length) entry.files = files;
     this.entries.push(entry);
     this.changed(entry);
     this.pump();
@@ -116,8 +121,8 @@ export class Outbox {
   }
 
   changed(entry) {
-    const kept = this.entries.map(({ client_id, room, text, state, tries, reply_to }) => ({
-      client_id, room, text, state, tries, ...(reply_to ? { reply_to } : {}),
+    const kept = this.entries.map(({ client_id, room, text, state, tries, reply_to, files }) => ({
+      client_id, room, text, state, tries, ...(reply_to ? { reply_to } : {}), ...(files ? { files } : {}),
     }));
     storage.writeJson(this.key, kept);
     this.onChange(entry);
@@ -126,5 +131,7 @@ export class Outbox {
 
 function valid(entry) {
   return Boolean(entry) && ["client_id", "room", "text"].every((key) => typeof entry[key] === "string")
-    && (entry.reply_to === undefined || Number.isInteger(entry.reply_to));
+    && (entry.reply_to === undefined || Number.isInteger(entry.reply_to))
+    && (entry.files === undefined || (Array.isArray(entry.files) && entry.files.every(
+      (file) => Boolean(file) && Number.isInteger(file.id) && typeof file.name === "string")));
 }

@@ -136,6 +136,8 @@ export function renderRoomHeader(store) {
   const text = byId("composer-text");
   text.disabled = !room;
   byId("composer").querySelector("button[type=submit]").disabled = !room;
+  const attach = byId("attach"); // accounts only (partials/chat.html)
+  if (attach) attach.disabled = !room;
   text.placeholder = room ? `Message ${label}` : "Join a room to chat";
   byId("empty-state").hidden = Boolean(room);
   renderTitle(store);

@@ -3,6 +3,7 @@
 // words found marked -- with filters (this room or all, author, dates), "More results" a page at
 // a time, and a result opened where it was said (chat.js openMessage). The arrow keys walk the
 // results. User text goes in through textContent only.
+import { filesLine } from "./attachments.js";
 import { byId, el, fill } from "./dom.js";
 import { fullTime, shortTime } from "./format.js";
 import { highlightPieces } from "./highlight.js";
@@ -240,7 +241,7 @@ function hitNode({ message, highlight }) {
     message.reply_to ? el("span", { className: "hit-thread", text: "in a thread" }) : null);
   return el("button", {
     type: "button", className: "search-hit", dataset: { room: message.room, id: String(message.id) },
-  }, meta, text);
+  }, meta, message.text ? text : null, filesLine(message.files));
 }
 
 function focusHit(room, id) {

@@ -1,6 +1,7 @@
 // Drawing the conversation: messages (grouped by author) with their reactions, replies and
 // actions, notices, the "new messages" divider and the messages still on their way. The list's
-// children match room.items one to one.
+// children match room.items one to one. A message's files are drawn by attachments.js.
+import { attachmentsNode, filesLine } from "./attachments.js";
 import { byId, el, fill } from "./dom.js";
 import { continues, fullTime, hueOf, initial, shortTime } from "./format.js";
 import { presenceDetail, presenceSentence } from "./presence.js";
@@ -147,7 +148,8 @@ export function messageNode(item, store, { inThread = false } = {}) {
   const footer = [reactionsNode(item, store), repliesNode(item, inThread)].filter(Boolean);
   const node = el("li", { className: "msg", dataset: { id: String(item.id), room: item.room }, attrs: { tabindex: "-1" } },
     avatar(item.author, item.guest),
-    el("div", { className: "msg-body" }, authorLine(item.author, item.guest, time), text, flagsNode(item),
+    el("div", { className: "msg-body" }, authorLine(item.author, item.guest, time), text,
+      attachmentsNode(item.files, { canOpen: store.account }), flagsNode(item),
       footer.length ? el("div", { className: "msg-footer" }, ...footer) : null),
     toolbar(item, store, inThread));
   if (item.author === me) node.classList.add("mine");
@@ -317,8 +319,10 @@ export function moveTabStop(list, node) {
 
 /** A message on its way out; its state shows under the text, so it stays visible when grouped. */
 export function pendingNode(entry, me, account, grouped) {
+  const files = filesLine(entry.files);
   const body = el("div", { className: "msg-body" },
-    authorLine(me, !account), el("div", { className: "msg-text", text: entry.text }), pendingStatus(entry));
+    authorLine(me, !account), el("div", { className: "msg-text", text: entry.text }),
+    files ? el("div", { className: "pending-files" }, files) : null, pendingStatus(entry));
   const node = el("li", { className: `msg mine pending ${entry.state}`, dataset: { clientId: entry.client_id } },
     avatar(me, !account), body);
   node.classList.toggle("continued", grouped);
