@@ -60,7 +60,8 @@ def upgrade():
 
     if bind.dialect.name == "sqlite":
         op.execute("CREATE VIRTUAL TABLE messages_search USING fts5(search_text, "
-                   "content='messages', content_rowid='id', tokenize='trigram')")
+                   "content='messages', content_rowid='id', tokenize='trigram', "
+                   "detail='none')")
         op.execute("INSERT INTO messages_search(messages_search) VALUES ('rebuild')")
         op.execute("CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN "
                    "INSERT INTO messages_search(rowid, search_text) "

@@ -143,9 +143,10 @@ def _found(found, terms: list[str], count: int, cursor: int | None) -> list[Mess
 def _matching(found, terms: list[str]):
     """``found`` narrowed to messages whose folded text contains every term, newest first.
 
-    SQLite: the FTS5 table drives -- ``MATCH`` with each term of three characters or more as a
-    quoted string (the trigram tokenizer finds it anywhere in the text), read newest first, so a
-    page stops after ``limit`` hits; shorter terms are checked with LIKE on what it finds.
+    SQLite: the FTS5 table drives -- ``MATCH`` of every trigram of the terms of three characters
+    or more, read newest first, so a page stops after ``limit`` hits; LIKE then checks that each
+    candidate holds each term (the index keeps which trigrams a text has, not where:
+    ``detail=none``, the least work on every post).
     PostgreSQL: ``LIKE '%term%'`` for each term, which the planner answers from the pg_trgm
     index (or, for very common terms, by walking the newest messages and testing them).
     """
@@ -155,8 +156,10 @@ def _matching(found, terms: list[str]):
     indexed = [t for t in terms if len(t) >= 3]
     if not indexed:  # nothing for the index to find: test every message, newest first
         return found.where(*likes).order_by(Message.id.desc())
-    query = " AND ".join('"' + term.replace('"', '""') + '"' for term in indexed)
-    short = [like for term, like in zip(terms, likes, strict=True) if len(term) < 3]
+    trigrams = dict.fromkeys(t[i:i + 3] for t in indexed for i in range(len(t) - 2))
+    query = " AND ".join('"' + gram.replace('"', '""') + '"' for gram in trigrams)
+    # The index keeps which trigrams a text has, not where (detail=none: a third of the work
+    # on every post); LIKE then checks each candidate really holds each term.
     return (found.join(FTS, FTS.c.rowid == Message.id)
-            .where(text("messages_search MATCH :fts_query").bindparams(fts_query=query), *short)
+            .where(text("messages_search MATCH :fts_query").bindparams(fts_query=query), *likes)
             .order_by(FTS.c.rowid.desc()))
