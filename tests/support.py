@@ -183,3 +183,14 @@ class FromAddress(HTTPAdapter):
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def eventually(check, timeout: float = 5.0, interval: float = 0.05):
+    """Ask ``check()`` again until it answers something true or ``timeout`` passes; answer its
+    last answer (a state that reaches the server or another client a moment later)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)

@@ -22,7 +22,7 @@ import requests
 from sqlalchemy.engine import make_url
 
 from tests.integration.conftest import admin_sql
-from tests.support import ChatClient, LiveServer, unique
+from tests.support import ChatClient, LiveServer, eventually, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -210,10 +210,7 @@ class Poller(threading.Thread):
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
-        time.sleep(0.05)
+    assert eventually(condition, timeout), f"not within {timeout}s: {what}"
 
 
 def test_an_outage_fails_events_with_acks_and_logs_each_kind_of_failure_once(server, relay):

@@ -5,7 +5,6 @@ callbacks, queued operations sent once); a lost live event is found when its gap
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import select
 
 from examples.parley_client import ParleyClient, ParleyError
 from tests.delivery.support import database_app, drop_transport, make_tokens, room_state
-from tests.support import unique
+from tests.support import eventually, unique
 from webapp.chat import changes
 from webapp.extensions import db
 from webapp.models import Room, utcnow
@@ -38,14 +37,11 @@ class Person(ParleyClient):
         """Drop the connection the way a network does, and stay offline until ``gate`` opens."""
         self.gate.clear()
         drop_transport(self)
-        eventually(lambda: not self.connected, "the connection to drop")
+        settles(lambda: not self.connected, "the connection to drop")
 
 
-def eventually(check, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout}s for {what}"
-        time.sleep(0.05)
+def settles(check, what: str, timeout: float = 15.0) -> None:
+    assert eventually(check, timeout), f"waited {timeout}s for {what}"
 
 
 @pytest.fixture
@@ -76,7 +72,7 @@ def in_sync(server, room: str, *clients: Person) -> None:
         state = list(room_state(app, room).values())
         return all(c.messages(room) == state for c in clients)
 
-    eventually(same, f"the views of {room} to equal the server's")
+    settles(same, f"the views of {room} to equal the server's")
 
 
 def room_seq(server, room: str) -> int:
@@ -187,11 +183,11 @@ def test_a_lost_live_event_is_found_once_its_gap_stays_open(live_server, people)
         first = alice.send(room, "first")
         in_sync(live_server, room, alice, bob)
         alice.react(room, first["id"], "👍")
-        eventually(lambda: lost, "the reaction to be lost")
+        settles(lambda: lost, "the reaction to be lost")
         seq = bob.seq(room)
         assert bob.messages(room)[0]["reactions"] == [] and seq == lost[0]["seq"] - 1
         second = alice.send(room, "second")  # its seq shows bob the gap; a sync closes it
-        eventually(lambda: bob.seq(room) == second["seq"], "the gap to close")
+        settles(lambda: bob.seq(room) == second["seq"], "the gap to close")
         in_sync(live_server, room, alice, bob)
         assert bob.stats["healed"] == 1 and bob.stats["connects"] == 1
         assert bob.seq(room) == room_seq(live_server, room)

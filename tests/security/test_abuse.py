@@ -20,7 +20,7 @@ import requests
 import socketio
 import websocket
 
-from tests.support import FromAddress, LiveServer, unique
+from tests.support import FromAddress, LiveServer, eventually, unique
 from webapp import accounts, create_app
 from webapp.presence.local import LocalPresence
 from webapp.presence.shared import SharedPresence
@@ -148,15 +148,6 @@ def public_rooms(server, page: int = 200) -> list[str]:
             return names
 
 
-def eventually(check, timeout: float = 5.0):
-    """Retry ``check`` until it answers something true (a disconnect reaches the server a moment
-    after the client closes)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 # -- room creation ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import socketio
 import websocket
 
 from tests.gateway.conftest import PlainClient, ws_url
-from tests.support import LiveServer, unique
+from tests.support import LiveServer, eventually, unique
 from webapp import accounts, create_app
 
 pytestmark = pytest.mark.e2e
@@ -108,11 +108,6 @@ def code(ack: dict) -> str | None:
     return None if ack["ok"] else ack["error"]["code"]
 
 
-def eventually(check, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return result
 
 
 def guest_admitted(server: LiveServer, address: str, name: str) -> bool:
