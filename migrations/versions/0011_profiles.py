@@ -1,0 +1,23 @@
+"""Profiles: display name, avatar, status (issue 18).
+
+Reserved in the chain so that work on separate branches keeps one head; filled in by its feature.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-30 05:20:00
+
+"""
+
+# revision identifiers, used by Alembic.
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
