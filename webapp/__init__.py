@@ -16,6 +16,7 @@ from webapp.cli import chat_cli
 from webapp.config import Config
 from webapp.errors import register_http_handlers
 from webapp.extensions import (
+    activity,
     csrf,
     db,
     login_manager,
@@ -53,6 +54,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.teardown_appcontext(release_session)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     presence.init_app(app)
+    activity.init_app(app)
     ratelimits.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)

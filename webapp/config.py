@@ -167,6 +167,25 @@ class Config:
         self.WS_PING_INTERVAL = float(env.get("WS_PING_INTERVAL", "25"))
         self.WS_PING_TIMEOUT = float(env.get("WS_PING_TIMEOUT", "20"))
         self.WS_AUTH_TIMEOUT = float(env.get("WS_AUTH_TIMEOUT", "10"))
+        # -- e-mail and links (webapp/mail.py) --
+        # Where people reach this server: links in e-mails and notifications point here.
+        self.PUBLIC_URL = env.get("PUBLIC_URL", f"http://localhost:{self.PORT}").rstrip("/")
+        # Outgoing e-mail (digests, password resets); no SMTP_HOST: no e-mail is sent.
+        self.SMTP_HOST = env.get("SMTP_HOST") or None
+        self.SMTP_PORT = int(env.get("SMTP_PORT", "587"))
+        # "starttls" (port 587), "ssl" (port 465) or "none" (a relay on the same host only).
+        self.SMTP_SECURITY = env.get("SMTP_SECURITY", "starttls")
+        if self.SMTP_SECURITY not in ("starttls", "ssl", "none"):
+            raise ValueError("SMTP_SECURITY must be 'starttls', 'ssl' or 'none'")
+        self.SMTP_USERNAME = env.get("SMTP_USERNAME") or None
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD") or None
+        self.SMTP_TIMEOUT = float(env.get("SMTP_TIMEOUT", "10"))
+        self.MAIL_FROM = env.get("MAIL_FROM", "Parley <parley@localhost>")
+        # -- activity (webapp/chat/activity.py) --
+        # A person whose pages have all been in the background (or closed) this many seconds is
+        # "away" on others' pages.
+        self.AWAY_AFTER = float(env.get("AWAY_AFTER", "300"))
+        self.RATE_LIMIT_ACTIVE = env.get("RATE_LIMIT_ACTIVE", "30 per minute")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -11,6 +11,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from webapp.activity import Activity
 from webapp.presence import Presence
 from webapp.ratelimit import RateLimits
 
@@ -79,3 +80,4 @@ login_manager.login_view = "auth.login"
 csrf = CSRFProtect()
 ratelimits = RateLimits()
 presence = Presence()
+activity = Activity()

@@ -15,8 +15,17 @@ from limits.strategies import FixedWindowRateLimiter
 
 from webapp.redisguard import Breaker, client_options
 
-ACTIONS = ("message", "edit", "react", "typing", "join", "create_room", "invite", "history", "search",
-           "upload", "login", "register", "block")
+# Every RATE_LIMIT_<ACTION> setting is a limit on <action> (lower case), except these two, which
+# say how limits apply: a new operation gets its limit by adding its setting to webapp/config.py.
+NOT_ACTIONS = ("RATE_LIMIT_FLOOD", "RATE_LIMIT_ADDRESS_FACTOR")
+
+
+def actions(config) -> list[str]:
+    """The actions ``config`` sets a limit for: ``RATE_LIMIT_MESSAGE`` -> "message"."""
+    return [key[len("RATE_LIMIT_"):].lower() for key in config
+            if key.startswith("RATE_LIMIT_") and key not in NOT_ACTIONS]
+
+
 # Limits an address gets as stated rather than multiplied: they are about guessing passwords and
 # minting accounts, which sharing an address does not make more legitimate.
 PER_ADDRESS_AS_STATED = ("login", "register")
@@ -37,7 +46,8 @@ class RateLimits:
         # rather than none, and no event waits on Redis (webapp/redisguard.py).
         self._local = FixedWindowRateLimiter(storage_from_string("memory://"))
         self._breaker = Breaker("rate limits")
-        self._limits = {action: parse(app.config[f"RATE_LIMIT_{action.upper()}"]) for action in ACTIONS}
+        self._limits = {action: parse(app.config[f"RATE_LIMIT_{action.upper()}"])
+                        for action in actions(app.config)}
         self._limits["flood"] = parse(app.config["RATE_LIMIT_FLOOD"])
         # Many people can share one address (NAT, an office), so an address gets a multiple.
         factor = app.config["RATE_LIMIT_ADDRESS_FACTOR"]

@@ -43,6 +43,7 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("unban", lambda seen: {"user": guest}),
         ("block", lambda seen: {"user": other, "on": True}),
         ("blocks", lambda seen: {}),
+        ("active", lambda seen: {"active": True}),
     ]
 
 

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from tests.socket.conftest import call
 from webapp.extensions import db
 from webapp.models import Message
 
@@ -150,3 +151,20 @@ def test_unexpected_errors_are_answered_as_internal_without_detail(app, connect,
     monkeypatch.setattr(service, "history", boom)
     ack = joined(connect, "alice").emit("history", {"room": "general"}, callback=True)
     assert ack == {"ok": False, "error": {"code": "internal", "message": "Something went wrong on the server."}}
+
+
+# -- active (webapp/activity.py) ---------------------------------------------------------------
+def test_a_foreground_report_makes_the_account_present_and_guests_are_accepted(app, users, connect):
+    from webapp.extensions import activity
+    alice = users("alice")
+    assert activity.away([1]) == {1: True}
+    assert call(alice, "active", {"active": True}) == {"ok": True}
+    assert activity.away([1]) == {1: False}
+    guest = connect("gus")
+    assert call(guest, "active", {"active": True}) == {"ok": True}
+
+
+@pytest.mark.parametrize("bad", [None, {}, {"active": "yes"}, {"active": 1}, []])
+def test_active_refuses_anything_but_a_boolean(users, bad):
+    ack = call(users("alice"), "active", bad)
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload"

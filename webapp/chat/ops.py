@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from webapp import activity as foreground
 from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, service
 from webapp.chat.service import Member
+from webapp.extensions import activity
 
 
 class Conn(Protocol):
@@ -171,6 +173,13 @@ def block(member: Member, data: Any, conn: Conn) -> dict:
 @operation("blocks")
 def blocks(member: Member, data: Any, conn: Conn) -> dict:
     return {"ok": True, "blocks": rooms.list_blocks(member, data)}
+
+
+@operation("active")
+def active(member: Member, data: Any, conn: Conn) -> dict:
+    """A page is in the foreground (or went to the background): webapp/activity.py."""
+    service.limit(member, "active")
+    return foreground.report(activity, member, data)
 
 
 def disconnected(member: Member) -> None:
