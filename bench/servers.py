@@ -163,10 +163,12 @@ def postgres_driver_missing() -> str | None:
 
 
 class Server:
-    """One running server process, pinned to SERVER_CORE, on a fresh port and database."""
+    """One running server process, pinned to ``core`` (None: any), on a fresh port and database."""
 
-    def __init__(self, spec: ServerSpec, workdir: Path, source: Path = ROOT) -> None:
+    def __init__(self, spec: ServerSpec, workdir: Path, source: Path = ROOT,
+                 core: int | None = SERVER_CORE) -> None:
         self.spec = spec
+        self.core = core
         self.source = Path(source)  # the tree whose wsgi.py and webapp/ are served
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +194,8 @@ class Server:
                 [PYTHON, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=self.source,
                 env=self.env, check=True, capture_output=True, timeout=120,
             )
-        pin = ["taskset", "-c", str(SERVER_CORE)] if shutil.which("taskset") else []
+        pinned = self.core is not None and shutil.which("taskset")
+        pin = ["taskset", "-c", str(self.core)] if pinned else []
         self.log_path = self.workdir / f"{self.spec.name}.log"
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it; closed below
         # exec through taskset keeps the pid: /proc/<pid> is the server itself.

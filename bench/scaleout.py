@@ -1,0 +1,236 @@
+"""``python -m bench scaleout``: the message path across processes, through Redis and PostgreSQL.
+
+One room of ``--members`` members, ``--senders`` of them sending; three set-ups measured in one
+invocation, each on the same fresh PostgreSQL database and a Redis server of the bench's own (so
+its CPU is Redis's work for this load alone):
+
+- ``single``: one Parley process, no Redis -- the reference;
+- ``single+redis``: one process with ``REDIS_URL``: every send goes through Redis's pub/sub and
+  comes back to the same process;
+- ``two``: two processes sharing Redis and PostgreSQL, half the members on each, every sender on
+  the first: deliveries to the second's members are cross-process.
+
+For each: delivery latency (cross-process and local separately), server CPU per delivery (both
+processes), Redis CPU per message, lost and duplicate deliveries. Then ``--ramp`` raises the rate
+on ``two`` (and ``single``) until p99 passes ``--p99-bound`` ms, something is lost, or acks fail.
+Clients reach each process directly: nginx adds a hop to connecting, not to the message path.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+from bench import scenarios
+from bench.servers import ROOT, Server, cpu_seconds, free_port, parley, pin_generator
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE = "parley_bench_scaleout"
+ROOM = "bench-scaleout"
+
+
+class Tallies:
+    """One FanoutTally per process's members, seen together as one by scenarios._drive."""
+
+    def __init__(self, count: int) -> None:
+        self.parts = [scenarios.FanoutTally() for _ in range(count)]
+
+    @property
+    def delivered(self) -> int:
+        return sum(part.delivered for part in self.parts)
+
+    @property
+    def foreign(self) -> int:
+        return sum(part.foreign for part in self.parts)
+
+    @property
+    def last_ns(self) -> int:
+        return max(part.last_ns for part in self.parts)
+
+    @property
+    def samples(self) -> list[int]:
+        return [sample for part in self.parts for sample in part.samples]
+
+    @samples.setter
+    def samples(self, value: list[int]) -> None:
+        for part in self.parts:
+            part.samples = list(value)
+
+
+class Group:
+    """The processes of one set-up, measured as one server (their CPU summed)."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        self.servers = servers
+
+    def cpu(self) -> float:
+        return sum(server.cpu() for server in self.servers)
+
+
+class OwnRedis:
+    """redis-server on a free port, no persistence: the bench's alone, so its CPU is this load's."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def __enter__(self) -> Self:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            done = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                                  text=True, check=False)
+            if done.stdout.strip() == "PONG":
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def fresh_database() -> str:
+    """An empty PostgreSQL database of the bench's own (the tests use ``test``)."""
+    for sql in (f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}"):
+        subprocess.run(["psql", PG_ADMIN, "-q", "-c", sql], check=True, capture_output=True)
+    return f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
+
+
+async def measure(servers: list[Server], redis: OwnRedis | None, *, members: int, senders: int,
+                  rate: float, duration: float) -> dict:
+    """Members split over ``servers``; senders on the first; one measured window."""
+    tallies = Tallies(len(servers))
+    share = members // len(servers)
+    clients: list = []
+    try:
+        for index, server in enumerate(servers):
+            count = members - share * (len(servers) - 1) if index == 0 else share
+            opened, failures = await scenarios.open_clients(
+                server, count, f"p{index}m", room=ROOM, on_message=tallies.parts[index])
+            clients.append(opened)
+            if failures:
+                return {"error": f"{len(failures)} members of process {index} did not connect: "
+                                 f"{scenarios.failure_kinds(failures)}"}
+        await asyncio.sleep(0.5)  # the joins' presence events settle
+        redis_cpu0 = redis.cpu() if redis else 0.0
+        result = await scenarios._drive(
+            clients[0][:senders], ROOM, rate, int(rate * duration), members, tallies,
+            Group(servers), drain=10.0, time_limit=duration * 3 + 5)
+        if redis is not None:
+            result["redis_cpu_us_per_message"] = round(
+                (redis.cpu() - redis_cpu0) * 1e6 / max(1, result["sent"]), 2)
+        result["local"] = scenarios.summarize(tallies.parts[0].samples)
+        if len(servers) > 1:
+            result["cross_process"] = scenarios.summarize(tallies.parts[1].samples)
+        return result
+    finally:
+        for opened in clients:
+            scenarios.close_all(opened)
+
+
+def start(count: int, workdir: Path, database_url: str, redis_url: str | None) -> list[Server]:
+    """``count`` Parley processes on PostgreSQL (and Redis), each free to run on any core."""
+    servers = []
+    for index in range(count):
+        spec = parley(database_url)
+        spec.env.update({"REDIS_URL": redis_url} if redis_url else {})
+        servers.append(Server(spec, workdir / f"p{index}", core=None).start())
+    return servers
+
+
+def setups(redis: OwnRedis) -> dict[str, tuple[int, str | None]]:
+    return {"single": (1, None), "single+redis": (1, redis.url), "two": (2, redis.url)}
+
+
+def passes(result: dict, bound_ms: float) -> bool:
+    return ("error" not in result and result["lost"] == 0 and result["ack_errors"] == 0
+            and result["p99_ms"] is not None and result["p99_ms"] <= bound_ms)
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> dict:
+    results: dict = {"meta": {"members": args.members, "senders": args.senders,
+                              "rate": args.rate, "duration": args.duration,
+                              "at": datetime.now(UTC).isoformat(timespec="seconds")},
+                     "runs": [], "ramp": {}}
+    with OwnRedis() as redis:
+        for repeat in range(args.repeat):
+            for name, (count, redis_url) in setups(redis).items():
+                servers = start(count, workdir / f"{name}-{repeat}", fresh_database(), redis_url)
+                try:
+                    figures = await measure(servers, redis if redis_url else None,
+                                            members=args.members, senders=args.senders,
+                                            rate=args.rate, duration=args.duration)
+                finally:
+                    for server in servers:
+                        server.stop()
+                results["runs"].append({"setup": name, "repeat": repeat, **figures})
+                print(name, brief(figures), flush=True)
+        for name in args.ramp:
+            count, redis_url = setups(redis)[name]
+            results["ramp"][name] = await ramp(args, workdir / f"ramp-{name}", count,
+                                               redis if redis_url else None)
+    return results
+
+
+async def ramp(args, workdir: Path, count: int, redis: OwnRedis | None) -> list[dict]:
+    """Raise the rate (x1.5 a step) until a step fails: the highest passing step is the answer."""
+    steps, rate = [], args.rate
+    servers = start(count, workdir, fresh_database(), redis.url if redis else None)
+    try:
+        for _ in range(args.ramp_steps):
+            figures = await measure(servers, redis, members=args.members, senders=args.senders,
+                                    rate=rate, duration=args.duration)
+            steps.append({"rate": rate, "passed": passes(figures, args.p99_bound), **figures})
+            print(f"ramp x{count} {rate:.0f}/s", brief(figures), flush=True)
+            if not steps[-1]["passed"]:
+                break
+            rate = round(rate * 1.5)
+    finally:
+        for server in servers:
+            server.stop()
+    return steps
+
+
+def brief(r: dict) -> str:
+    if "error" in r:
+        return r["error"]
+    cross = r.get("cross_process", {}).get("p99_ms")
+    return (f"p50 {r['p50_ms']} p99 {r['p99_ms']} ms (cross-process p99 {cross}), "
+            f"{r['server_cpu_us_per_delivery']} us CPU/delivery, "
+            f"redis {r.get('redis_cpu_us_per_message', '-')} us/msg, lost {r['lost']}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench scaleout")
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--senders", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=500, help="messages per second into the room")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each set-up (medians)")
+    parser.add_argument("--ramp", default="two,single",
+                        help="set-ups whose highest passing rate is searched ('' for none)")
+    parser.add_argument("--ramp-steps", type=int, default=8)
+    parser.add_argument("--p99-bound", type=float, default=50.0)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    args.ramp = [name for name in args.ramp.split(",") if name]
+    pin_generator()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    workdir = Path("/tmp") / f"parley-scaleout-{stamp}"
+    results = asyncio.run(run(args, workdir))
+    out = args.out or ROOT / "bench" / "results" / f"scaleout-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"results: {out}")
+    return 0
