@@ -84,6 +84,9 @@ def upgrade():
         batch_op.create_index('ix_notifications_status_due_at', ['status', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
 
+    # The outbox starts at the newest message: nobody is notified of the history before it.
+    op.execute("INSERT INTO notify_cursor (id, message_id) SELECT 1, COALESCE(MAX(id), 0) "
+               "FROM messages")
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_users_email'), ['email'])
