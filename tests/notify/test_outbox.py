@@ -86,3 +86,14 @@ def test_email_rows_wait_for_the_digest_delay(app, people):
         email = db.session.scalar(select(Notification).where(Notification.target == "email"))
         wait = email.due_at.replace(tzinfo=UTC) - datetime.now(UTC)
         assert timedelta(seconds=590) < wait <= timedelta(seconds=600)
+
+
+def test_done_rows_are_purged_after_a_week(app, people):
+    assert call(people["alice"], "message", {"room": "general", "text": "@bob and @carol"})["ok"]
+    scan(app)
+    with app.app_context():
+        old, _ = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+        old.status, old.done_at = "sent", datetime.now(UTC) - timedelta(days=8)
+        db.session.commit()
+        assert outbox.purge() == 1
+    assert queued(app) == [("carol", "push", "mention")]

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,9 @@ BATCH = 500  # messages per round; a backlog drains over a few rounds
 # become visible after a higher one; messages younger than this wait for the next round, so
 # the watermark does not pass them. (SQLite has one writer: ids appear in order.)
 SETTLE = timedelta(seconds=2)
+# Done rows are kept a week (what was sent and why, for support questions), then removed.
+KEEP_DONE = timedelta(days=7)
+PURGE_EVERY = 3600.0
 MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_-]{1,32})\b")
 
 
@@ -50,15 +54,28 @@ def start(app: Flask) -> None:
 
 
 def _run(app: Flask) -> None:
+    purged = 0.0
     while True:
         socketio.sleep(app.config["NOTIFY_POLL_SECONDS"])
         with app.app_context():
             try:
                 scan()
                 delivery.deliver()
+                if time.monotonic() - purged > PURGE_EVERY:
+                    purged = time.monotonic()
+                    purge()
             except Exception:  # a database blip: the next round tries again
                 db.session.rollback()
                 log.exception("notifications: a round failed")
+
+
+def purge(now: datetime | None = None) -> int:
+    """Forget notifications done (sent, skipped, failed) more than KEEP_DONE ago."""
+    cutoff = (now or datetime.now(UTC)) - KEEP_DONE
+    removed = db.session.execute(delete(Notification).where(
+        Notification.status != "pending", Notification.done_at < cutoff)).rowcount
+    db.session.commit()
+    return removed
 
 
 def mentioned_user_ids(message: Message) -> set[int]:
