@@ -2,6 +2,7 @@
 import { Chat } from "./chat.js";
 import { reportActivity } from "./activity.js";
 import { wireAttachments } from "./composer-files.js";
+import { openLinked } from "./deeplink.js";
 import { byId } from "./dom.js";
 import { wireMessageActions } from "./message-actions.js";
 import * as notify from "./notify.js";
@@ -39,6 +40,7 @@ function startChat(name, resumed = false) {
   chat.start();
   stopReporting();
   stopReporting = reportActivity((data) => chat && chat.request("active", data));
+  openLinked(chat); // a push notification's link: /?room=&message=
   showNotifyPrompt(notify.shouldAsk());
 }
 

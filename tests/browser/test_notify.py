@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.pages import expect
-from tests.support import unique
+from tests.support import ChatClient, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -66,3 +66,20 @@ def test_the_settings_section_saves_and_registers_the_service_worker(open_accoun
     page.get_by_role("button", name="Save notification settings").click()
     expect(page.locator(".flash")).to_contain_text("not saved")
     expect(page.locator("#notify-email")).to_have_value(f"{name}@example.test".lower())
+
+
+def test_a_notifications_link_opens_its_message(open_account, accounts, live_server):
+    room = unique("linked")
+    [name] = accounts.make("linked", tokens=True)
+    poster = ChatClient(live_server.url, name).connect(token=accounts.tokens[name])
+    try:
+        assert poster.call("join", {"room": room})["ok"]
+        ids = [poster.call("message", {"room": room, "text": f"line {i}"})["message"]["id"]
+               for i in range(3)]
+    finally:
+        poster.close()
+    target = ids[1]
+    chat = open_account(name, query=f"?room={room}&message={target}")
+    expect(chat.page.locator("#room-title")).to_have_text(f"#{room}")
+    expect(chat.page.locator("#messages .msg:focus")).to_contain_text("line 1")
+    assert chat.page.evaluate("location.search") == ""  # a reload stays where it is
