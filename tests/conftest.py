@@ -7,6 +7,7 @@ from flask_migrate import upgrade
 from tests.support import LiveServer
 from webapp import create_app
 from webapp.extensions import socketio
+from webapp.notify.webpush import generate_keys
 
 
 @pytest.fixture
@@ -51,7 +52,8 @@ def connect(app):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """One real ``python wsgi.py`` (eventlet) for the session; tests use their own rooms and names."""
-    server = LiveServer(tmp_path_factory.mktemp("live"))
+    # With VAPID keys, so that the push operations work (nothing is pushed without a subscriber).
+    server = LiveServer(tmp_path_factory.mktemp("live"), VAPID_PRIVATE_KEY=generate_keys()[0])
     server.start()
     yield server
     server.stop()

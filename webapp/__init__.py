@@ -81,10 +81,12 @@ def create_app(config: Mapping | None = None) -> Flask:
     from webapp.auth import bp as auth_bp
     from webapp.auth.cli import tokens, users
     from webapp.main import bp as main_bp
+    from webapp.notify.views import bp as notify_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(notify_bp)  # notifications: the digests' unsubscribe page, /sw.js
     csrf.exempt(api_bp)  # bearer tokens, not cookies, authorize API writes (webapp/api/rooms.py)
     app.cli.add_command(users)
     app.cli.add_command(tokens)

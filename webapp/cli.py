@@ -31,3 +31,12 @@ def compact() -> None:
     """Remove deleted messages' tombstones older than SYNC_RETENTION_DAYS from the rooms' change
     logs now (a serving process also does it hourly)."""
     click.echo(f"removed {changes.compact()} tombstones")
+
+
+@chat_cli.command("vapid-keys")
+def vapid_keys() -> None:
+    """Print a new VAPID key pair for Web Push, as environment settings to keep."""
+    from webapp.notify.webpush import generate_keys
+
+    private, public = generate_keys()
+    click.echo(f"VAPID_PRIVATE_KEY={private}\nVAPID_PUBLIC_KEY={public}")

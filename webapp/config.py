@@ -186,6 +186,35 @@ class Config:
         # "away" on others' pages.
         self.AWAY_AFTER = float(env.get("AWAY_AFTER", "300"))
         self.RATE_LIMIT_ACTIVE = env.get("RATE_LIMIT_ACTIVE", "30 per minute")
+        # -- notifications (webapp/notify/) --
+        # Push and e-mail go to people with no page in the foreground for this many seconds.
+        self.NOTIFY_IDLE_SECONDS = float(env.get("NOTIFY_IDLE_SECONDS", "120"))
+        # Seconds between the outbox's rounds (new messages -> notifications -> sending): the
+        # delay a push adds on top of NOTIFY_IDLE_SECONDS' wait, paid by no message's ack.
+        self.NOTIFY_POLL_SECONDS = float(env.get("NOTIFY_POLL_SECONDS", "1.5"))
+        # Seconds unread mentions and DMs wait before one e-mail digest lists them (an account
+        # may choose its own, in minutes).
+        self.NOTIFY_EMAIL_DELAY = float(env.get("NOTIFY_EMAIL_DELAY", "900"))
+        # A failed delivery (push service 5xx or unreachable, SMTP down) is tried again after
+        # NOTIFY_RETRY_SECONDS x 2^attempt (with jitter), at most NOTIFY_MAX_ATTEMPTS times.
+        self.NOTIFY_RETRY_SECONDS = float(env.get("NOTIFY_RETRY_SECONDS", "10"))
+        self.NOTIFY_MAX_ATTEMPTS = int(env.get("NOTIFY_MAX_ATTEMPTS", "8"))
+        # A process owns the notifications it claimed this long; a crashed one's are re-claimed.
+        self.NOTIFY_LEASE_SECONDS = float(env.get("NOTIFY_LEASE_SECONDS", "60"))
+        # Web Push (VAPID, RFC 8292): `flask --app wsgi chat vapid-keys` prints a pair; without
+        # a private key there is no push. The public key is derived when not given.
+        self.VAPID_PRIVATE_KEY = env.get("VAPID_PRIVATE_KEY") or None
+        self.VAPID_PUBLIC_KEY = env.get("VAPID_PUBLIC_KEY") or None
+        self.VAPID_SUBJECT = env.get("VAPID_SUBJECT", "mailto:admin@localhost")
+        self.PUSH_TIMEOUT = float(env.get("PUSH_TIMEOUT", "10"))
+        # The push services browsers subscribe with (a leading "." matches subdomains). The
+        # server POSTs to a subscription's endpoint, so no other host is accepted: a made-up
+        # subscription must not aim it at the server's own network. Loopback may use http.
+        self.PUSH_SERVICE_HOSTS = _list(env.get(
+            "PUSH_SERVICE_HOSTS", "fcm.googleapis.com,updates.push.services.mozilla.com,"
+            ".push.apple.com,.notify.windows.com"))
+        # Notification settings read and changed, push subscriptions added and removed.
+        self.RATE_LIMIT_NOTIFY = env.get("RATE_LIMIT_NOTIFY", "30 per minute")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -63,6 +63,9 @@ class User(UserMixin, db.Model):
     session_secret: Mapped[str] = mapped_column(
         String(32), default=new_session_secret, server_default=""
     )
+    # Notifications (e-mail digests) and password resets write here; stored lower-cased
+    # (webapp/notify/settings.py), so the unique key makes addresses unique case-insensitively.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, unique=True)
 
     # Flask-Login's name for the login being made or served (``accounts.begin_login``,
     # ``accounts.resume_login``); never stored.
@@ -324,3 +327,13 @@ class Block(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- notifications (issue 18): webapp/notify/models.py --------------------------------------------
+from webapp.notify.models import (  # noqa: F401
+    Notification,
+    NotifyAccount,
+    NotifyCursor,
+    NotifySetting,
+    PushSubscription,
+)

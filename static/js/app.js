@@ -1,16 +1,20 @@
 // Entry point: a logged-in user goes straight to the chat; a guest picks a nickname first.
 import { Chat } from "./chat.js";
+import { reportActivity } from "./activity.js";
 import { wireAttachments } from "./composer-files.js";
+import { openLinked } from "./deeplink.js";
 import { byId } from "./dom.js";
 import { wireMessageActions } from "./message-actions.js";
 import * as notify from "./notify.js";
 import * as people from "./people.js";
+import { openRoomNotify } from "./room-notify.js";
 import { showLogin, showNotifyPrompt, toast } from "./render.js";
 import { isNearBottom, isNearTop } from "./scroll.js";
 import { wireSearch } from "./search.js";
 import { saved } from "./store.js";
 
 let chat = null;
+let stopReporting = () => {};
 // The account name when the session cookie is logged in (index.html puts it on <body>), and
 // whether it is an admin's (which controls to show; the server decides what is allowed).
 const account = document.body.dataset.user || null;
@@ -34,6 +38,9 @@ function startChat(name, resumed = false) {
     },
   });
   chat.start();
+  stopReporting();
+  stopReporting = reportActivity((data) => chat && chat.request("active", data));
+  openLinked(chat); // a push notification's link: /?room=&message=
   showNotifyPrompt(notify.shouldAsk());
 }
 
@@ -239,6 +246,7 @@ function wire() {
   on("new-room", "click", () => chat && people.newRoom(chat));
   on("new-dm", "click", () => chat && people.newDm(chat));
   on("invite", "click", () => chat && people.invite(chat));
+  document.getElementById("room-notify")?.addEventListener("click", () => chat && openRoomNotify(chat));
   on("thread-composer", "submit", (event) => {
     event.preventDefault();
     sendReply();

@@ -18,6 +18,9 @@ PASSWORD = "a long password here"
 def steps(admin: str, other: str) -> list[tuple[str, callable]]:
     """(op, payload from what earlier steps answered), in an order that makes each one valid."""
     room, private, guest = unique("ops"), unique("priv"), unique("banned")
+    # A browser's PushSubscription (the session's server has VAPID keys: tests/conftest.py).
+    browser = {"endpoint": f"https://fcm.googleapis.com/fcm/send/{unique('b')}",
+               "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}}
     return [
         ("rooms", lambda seen: {}),
         ("join", lambda seen: {"room": room}),
@@ -44,6 +47,10 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("block", lambda seen: {"user": other, "on": True}),
         ("blocks", lambda seen: {}),
         ("active", lambda seen: {"active": True}),
+        ("notify_settings", lambda seen: {}),
+        ("set_notify", lambda seen: {"room": room, "level": "all", "mute_minutes": 60}),
+        ("push_subscribe", lambda seen: browser),
+        ("push_unsubscribe", lambda seen: {"endpoint": browser["endpoint"]}),
     ]
 
 

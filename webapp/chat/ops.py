@@ -17,6 +17,7 @@ from webapp import activity as foreground
 from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, service
 from webapp.chat.service import Member
 from webapp.extensions import activity
+from webapp.notify import settings as notify_settings
 
 
 class Conn(Protocol):
@@ -180,6 +181,13 @@ def active(member: Member, data: Any, conn: Conn) -> dict:
     """A page is in the foreground (or went to the background): webapp/activity.py."""
     service.limit(member, "active")
     return foreground.report(activity, member, data)
+
+
+# -- notifications (issue 18): webapp/notify/settings.py ---------------------------------------
+OPS["notify_settings"] = _read(notify_settings.read)
+OPS["set_notify"] = _read(notify_settings.change)
+OPS["push_subscribe"] = _read(notify_settings.subscribe)
+OPS["push_unsubscribe"] = _read(notify_settings.unsubscribe)
 
 
 def disconnected(member: Member) -> None:
