@@ -14,6 +14,7 @@ from webapp import logs, security
 from webapp.chat import events  # noqa: F401
 from webapp.cli import chat_cli
 from webapp.config import Config
+from webapp.data.cli import COMMANDS as DATA_COMMANDS
 from webapp.errors import register_http_handlers
 from webapp.extensions import (
     activity,
@@ -90,6 +91,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.cli.add_command(tokens)
     register_http_handlers(app)
     app.cli.add_command(chat_cli)
+    for command in DATA_COMMANDS:  # backup, export, import
+        app.cli.add_command(command)
     # Where load balancers and platforms look by convention; the same view as /api/healthz.
     app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
     app.add_url_rule("/livez", "livez", app.view_functions["api.livez"])
