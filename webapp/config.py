@@ -186,6 +186,12 @@ class Config:
         # "away" on others' pages.
         self.AWAY_AFTER = float(env.get("AWAY_AFTER", "300"))
         self.RATE_LIMIT_ACTIVE = env.get("RATE_LIMIT_ACTIVE", "30 per minute")
+        # -- your data (webapp/data/) --
+        # Messages older than this many days are removed, with their files (a room's own
+        # retention_days overrides it); 0 keeps them forever. Checked hourly.
+        self.RETENTION_DAYS = int(env.get("RETENTION_DAYS", "0"))
+        # Changes of a room's retention by its owner or an admin (set_retention).
+        self.RATE_LIMIT_RETENTION = env.get("RATE_LIMIT_RETENTION", "10 per minute")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

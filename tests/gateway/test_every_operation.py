@@ -44,6 +44,7 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("block", lambda seen: {"user": other, "on": True}),
         ("blocks", lambda seen: {}),
         ("active", lambda seen: {"active": True}),
+        ("set_retention", lambda seen: {"room": private, "days": 30}),
     ]
 
 

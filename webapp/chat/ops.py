@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from webapp import activity as foreground
 from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, service
 from webapp.chat.service import Member
+from webapp.data import retention
 from webapp.extensions import activity
 
 
@@ -180,6 +181,12 @@ def active(member: Member, data: Any, conn: Conn) -> dict:
     """A page is in the foreground (or went to the background): webapp/activity.py."""
     service.limit(member, "active")
     return foreground.report(activity, member, data)
+
+
+# -- your data (issue 20): how long a room keeps its messages (webapp/data/retention.py) ------
+@operation("set_retention")
+def set_retention(member: Member, data: Any, conn: Conn) -> dict:
+    return retention.set_retention(member, data)
 
 
 def disconnected(member: Member) -> None:

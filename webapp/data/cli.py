@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from webapp.data import backup as backups
 from webapp.data import export as exports
-from webapp.data import importer
+from webapp.data import importer, retention
 
 
 @click.command("backup")
@@ -55,4 +55,12 @@ def import_(source: Path, slack: bool) -> None:
     click.echo(json.dumps(counts))
 
 
-COMMANDS = [backup, export, import_]
+@click.command("retention")
+@with_appcontext
+def retention_now() -> None:
+    """Remove messages past their room's retention (RETENTION_DAYS) now; serving processes
+    also do it hourly."""
+    click.echo(f"removed {retention.expire()} messages")
+
+
+COMMANDS = [backup, export, import_, retention_now]
