@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import logs, security
+from webapp import logs, metrics, security
 
 # Registers the Socket.IO handlers on the unbound SocketIO object, before any init_app: handlers
 # declared after init_app would bind to that one server only, not to later apps (tests make many).
@@ -97,6 +97,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
     app.add_url_rule("/livez", "livez", app.view_functions["api.livez"])
     gateway_middleware.init_app(app, hub)
+    metrics.init_app(app)
     app.wsgi_app = security.BoundSessions(app.wsgi_app)  # inside ProxyFix: the client's address
     if app.config["PROXY_FIX"]:
         # Outermost, so Engine.IO's same-origin check sees the client's scheme and host too.
