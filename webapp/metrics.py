@@ -51,7 +51,9 @@ DATABASE = Histogram("parley_database_seconds", "Time of each SQL statement.", b
 QUEUE = Histogram("parley_queue_publish_seconds",
                   "Time to publish a batch of events to the Redis message queue.", buckets=FAST)
 
-_operation_children: dict[str, tuple] = {}  # label lookups cost more than the increments
+# Label lookups (a lock, a tuple, a dict) cost more than the increments: children are kept here.
+_operation_children: dict[str, tuple] = {}
+_broadcast_children: dict[str, tuple] = {}
 
 
 def run(name: str, op, member, data, conn):
@@ -81,9 +83,13 @@ def connected(transport: str, change: int) -> None:
 
 def delivered(event_name: str, recipients: int) -> None:
     """One broadcast reached ``recipients`` connections (added at once, not one by one)."""
-    BROADCASTS.labels(event_name).inc()
+    children = _broadcast_children.get(event_name)
+    if children is None:
+        children = _broadcast_children[event_name] = (BROADCASTS.labels(event_name),
+                                                      DELIVERIES.labels(event_name))
+    children[0].inc()
     if recipients:
-        DELIVERIES.labels(event_name).inc(recipients)
+        children[1].inc(recipients)
 
 
 @event.listens_for(Engine, "before_cursor_execute")
