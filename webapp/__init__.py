@@ -7,13 +7,14 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import logs, security
+from webapp import logs, metrics, security
 
 # Registers the Socket.IO handlers on the unbound SocketIO object, before any init_app: handlers
 # declared after init_app would bind to that one server only, not to later apps (tests make many).
 from webapp.chat import events  # noqa: F401
 from webapp.cli import chat_cli
 from webapp.config import Config
+from webapp.data.cli import COMMANDS as DATA_COMMANDS
 from webapp.errors import register_http_handlers
 from webapp.extensions import (
     activity,
@@ -92,10 +93,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.cli.add_command(tokens)
     register_http_handlers(app)
     app.cli.add_command(chat_cli)
+    for command in DATA_COMMANDS:  # backup, export, import
+        app.cli.add_command(command)
     # Where load balancers and platforms look by convention; the same view as /api/healthz.
     app.add_url_rule("/healthz", "healthz", app.view_functions["api.healthz"])
     app.add_url_rule("/livez", "livez", app.view_functions["api.livez"])
     gateway_middleware.init_app(app, hub)
+    metrics.init_app(app)
     app.wsgi_app = security.BoundSessions(app.wsgi_app)  # inside ProxyFix: the client's address
     if app.config["PROXY_FIX"]:
         # Outermost, so Engine.IO's same-origin check sees the client's scheme and host too.

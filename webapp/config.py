@@ -215,6 +215,17 @@ class Config:
             ".push.apple.com,.notify.windows.com"))
         # Notification settings read and changed, push subscriptions added and removed.
         self.RATE_LIMIT_NOTIFY = env.get("RATE_LIMIT_NOTIFY", "30 per minute")
+        # -- your data (webapp/data/) --
+        # Messages older than this many days are removed, with their files (a room's own
+        # retention_days overrides it); 0 keeps them forever. Checked hourly.
+        self.RETENTION_DAYS = int(env.get("RETENTION_DAYS", "0"))
+        # Changes of a room's retention by its owner or an admin (set_retention).
+        self.RATE_LIMIT_RETENTION = env.get("RATE_LIMIT_RETENTION", "10 per minute")
+        # /metrics (webapp/metrics.py): a scrape with "Authorization: Bearer METRICS_TOKEN", or
+        # from an address in METRICS_ALLOW (CIDRs; loopback by default: a Prometheus on the
+        # same host). Neither: 403. Several processes on a host: PROMETHEUS_MULTIPROC_DIR.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.METRICS_ALLOW = _list(env.get("METRICS_ALLOW", "127.0.0.1/8,::1/128"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -6,6 +6,8 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from webapp import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -72,8 +74,10 @@ def internal_error() -> AppError:
 def socket_error_handler(exc: Exception) -> dict:
     """Flask-SocketIO sends what this returns as the ack of the event that raised."""
     if isinstance(exc, AppError):
+        metrics.error(exc.code)
         return error_ack(exc)
     log.exception("unhandled error in socket event", exc_info=exc)
+    metrics.error("internal")
     return error_ack(internal_error())
 
 
@@ -82,6 +86,7 @@ def register_http_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
+        metrics.error(exc.code)
         response = jsonify(error=exc.to_dict())
         if "retry_after" in exc.details:
             response.headers["Retry-After"] = str(max(1, round(exc.details["retry_after"])))
@@ -95,4 +100,5 @@ def register_http_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error in request", exc_info=exc)
+        metrics.error("internal")
         return jsonify(error=internal_error().to_dict()), 500

@@ -126,6 +126,9 @@ class Room(db.Model):
     seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
     # Deleted messages up to this seq were compacted away: a sync from before it cannot be served.
     compacted_seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    # -- your data (issue 20): messages older than this many days are removed (webapp/data/
+    # retention.py); None follows RETENTION_DAYS, 0 keeps this room's messages forever.
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     messages: Mapped[list[Message]] = relationship(back_populates="room", lazy="noload")
 

@@ -51,6 +51,7 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("set_notify", lambda seen: {"room": room, "level": "all", "mute_minutes": 60}),
         ("push_subscribe", lambda seen: browser),
         ("push_unsubscribe", lambda seen: {"endpoint": browser["endpoint"]}),
+        ("set_retention", lambda seen: {"room": private, "days": 30}),
     ]
 
 

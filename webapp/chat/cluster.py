@@ -15,6 +15,7 @@ import redis
 from flask import Flask, current_app
 
 from webapp.chat import broadcast, changes, files, moderation, service
+from webapp.data import retention
 from webapp.extensions import presence, socketio
 from webapp.notify import outbox
 from webapp.redisguard import client_options
@@ -175,17 +176,21 @@ COMPACT_EVERY = 3600.0  # seconds between removals of old tombstones from the ch
 
 
 def _compact_now_and_then(app: Flask) -> None:
-    """Hourly: remove deleted messages' tombstones past SYNC_RETENTION_DAYS (changes.compact) and
-    uploads never sent (files.expire); several processes doing it at once remove each row once."""
+    """Hourly: remove deleted messages' tombstones past SYNC_RETENTION_DAYS (changes.compact),
+    uploads never sent (files.expire) and messages past their retention (retention.expire);
+    several processes doing it at once remove each row once."""
     while True:
         socketio.sleep(COMPACT_EVERY)
         with app.app_context():
             try:
                 removed = changes.compact()
                 expired = files.expire()
+                retained = retention.expire()
             except Exception:  # a database blip: try again next hour
                 log.exception("compacting the change logs or expiring uploads failed")
                 continue
+        if retained:
+            log.info("retention: removed %d messages past their rooms' retention", retained)
         if expired:
             log.info("files: removed %d uploads never sent within %s hours", expired,
                      app.config["FILE_ATTACH_HOURS"])

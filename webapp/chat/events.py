@@ -8,6 +8,7 @@ from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
+from webapp import metrics
 from webapp.chat import cluster, ops, service
 from webapp.errors import AppError, Flooding, InvalidPayload, socket_error_handler
 from webapp.extensions import socketio
@@ -43,12 +44,14 @@ def on_connect(auth=None):
     session["member"] = member
     for room in cluster.identity_rooms(member):
         join_room(room)
+    metrics.connected("socketio", 1)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     member = session.get("member")
     if member is not None:
+        metrics.connected("socketio", -1)
         ops.disconnected(member)
 
 
@@ -71,7 +74,7 @@ _CONNECTION = _Connection()
 
 def _adapt(name: str, op: ops.Op) -> None:
     """Serve ``op`` as the Socket.IO event ``name``: its ack is the operation's answer."""
-    client_event(name)(lambda data: op(_member(), data, _CONNECTION))
+    client_event(name)(lambda data: metrics.run(name, op, _member(), data, _CONNECTION))
 
 
 for _name, _op in ops.OPS.items():

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from webapp import activity as foreground
 from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, service
 from webapp.chat.service import Member
+from webapp.data import retention
 from webapp.extensions import activity
 from webapp.notify import settings as notify_settings
 
@@ -188,6 +189,10 @@ OPS["notify_settings"] = _read(notify_settings.read)
 OPS["set_notify"] = _read(notify_settings.change)
 OPS["push_subscribe"] = _read(notify_settings.subscribe)
 OPS["push_unsubscribe"] = _read(notify_settings.unsubscribe)
+# -- your data (issue 20): how long a room keeps its messages (webapp/data/retention.py) ------
+@operation("set_retention")
+def set_retention(member: Member, data: Any, conn: Conn) -> dict:
+    return retention.set_retention(member, data)
 
 
 def disconnected(member: Member) -> None:

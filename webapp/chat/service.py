@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp import accounts
+from webapp import accounts, metrics
 from webapp import validation as v
 from webapp.chat import moderation
 from webapp.chat.folding import fold
@@ -208,6 +208,7 @@ def limit(member: Member, action: str, *, by_address: bool = False) -> None:
         keys.append(f"addr:{member.address}")
     if ratelimits.hit(action, *keys):
         return
+    metrics.refused(action)
     if not ratelimits.hit("flood", member.key):
         raise Flooding("Too many requests over the limit; closing the connection.")
     raise RateLimited(

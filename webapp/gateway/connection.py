@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 from flask import Flask
 from flask_login import current_user
 
+from webapp import metrics
 from webapp.chat import ops, service
 from webapp.chat.cluster import identity_rooms
 from webapp.errors import (
@@ -115,6 +116,7 @@ class Connection:
             return
         self.member = member
         self.hub.add(self, identity_rooms(member))
+        metrics.connected("ws", 1)
         who = {"user": member.name, "guest": member.guest}
         if frame:
             self.send(protocol.reply(ref, {"ok": True, **who}))
@@ -175,7 +177,7 @@ class Connection:
                 raise NotInRoom('Join a room before sending text: {"op": "join", "room": '
                                 '"general"}, or connect to /ws?room=general.')
             op, data = "message", {"room": self.rooms[-1], "text": data["text"]}
-        return ops.OPS[op](self.member, data, self)
+        return metrics.run(op, ops.OPS[op], self.member, data, self)
 
     # -- what an operation needs of its connection (ops.Conn) ----------------------------------
     def subscribe(self, room: str) -> None:
@@ -283,6 +285,7 @@ class Connection:
         member = self.member
         if member is None:
             return
+        metrics.connected("ws", -1)
         with self.app.app_context():
             try:
                 ops.disconnected(member)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import socketio
 
+from webapp import metrics
 from webapp.gateway import protocol
 from webapp.server.messagequeue import ResilientRedisManager
 
@@ -57,10 +58,11 @@ class Hub:
             if not members:
                 del self.rooms[room]
 
-    def deliver(self, event: str, data, room, skip_sid=None) -> None:
-        """Send one event to the connections in ``room`` (a name, a list of names, or None: all)."""
+    def deliver(self, event: str, data, room, skip_sid=None) -> int:
+        """Send one event to the connections in ``room`` (a name, a list of names, or None: all);
+        answers how many it was sent to."""
         if not self.connections:
-            return
+            return 0
         if room is None:
             targets = set(self.connections.values())
         elif isinstance(room, str):
@@ -68,16 +70,19 @@ class Hub:
         else:
             targets = set().union(*(self.rooms.get(r, ()) for r in room))
         if not targets:
-            return
+            return 0
         skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         # Encoded and framed once for every recipient (a room of thousands costs one dumps).
         frame = protocol.text_frame(protocol.event(event, data))
+        sent = 0
         for conn in list(targets):
             if conn.sid not in skip:
                 try:
                     conn.push(frame)
+                    sent += 1
                 except Exception:
                     log.exception("delivering to gateway connection %s failed", conn.sid)
+        return sent
 
     def close_room(self, room: str, reason: str) -> None:
         """Close every connection in ``room`` (moderation: a revoked token, a banned user)."""
@@ -102,13 +107,25 @@ class GatewayDelivery(socketio.Manager):
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None,
              **kwargs):
         room = to or room
+        sent = 0
         if self.gateway is not None and (namespace or "/") == "/":
             try:
-                self.gateway.deliver(event, data, room, skip_sid)
+                sent = self.gateway.deliver(event, data, room, skip_sid)
             except Exception:  # one broken connection must not cost Socket.IO clients the event
                 log.exception("delivering %r to gateway connections failed", event)
+        metrics.delivered(event, sent + self._recipients(namespace or "/", room, skip_sid))
         return super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
                             callback=callback, **kwargs)
+
+
+    def _recipients(self, namespace: str, room, skip_sid) -> int:
+        """How many Socket.IO connections an emit reaches (room sizes: no loop over members)."""
+        rooms = self.rooms.get(namespace)
+        if not rooms:
+            return 0
+        names = [room] if room is None or isinstance(room, str) else room
+        count = sum(len(rooms.get(name, ())) for name in names)
+        return max(0, count - (len(skip_sid) if isinstance(skip_sid, list) else skip_sid is not None))
 
 
 class GatewayManager(GatewayDelivery):

@@ -28,6 +28,8 @@ import socketio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from webapp import metrics
+
 log = logging.getLogger(__name__)
 
 MAX_BACKLOG = 10_000  # events waiting for Redis; past it the oldest are dropped (and resynced)
@@ -113,7 +115,9 @@ class ResilientRedisManager(socketio.RedisManager):
                         "every room" if rooms is None else f"{len(rooms)} rooms")
             pipe.publish(self.channel, self.json.dumps(self._resync_message(rooms)))
             self._lost_all, self._lost_rooms = False, set()
+        started = time.perf_counter()
         pipe.execute()
+        metrics.QUEUE.observe(time.perf_counter() - started)
 
     def _resync_message(self, rooms: list[str] | None) -> dict:
         """A message-queue emit of ``resync`` to ``rooms`` (or everyone) on the other processes."""
