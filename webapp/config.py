@@ -167,6 +167,18 @@ class Config:
         self.WS_PING_INTERVAL = float(env.get("WS_PING_INTERVAL", "25"))
         self.WS_PING_TIMEOUT = float(env.get("WS_PING_TIMEOUT", "20"))
         self.WS_AUTH_TIMEOUT = float(env.get("WS_AUTH_TIMEOUT", "10"))
+        # -- Team admin (issue 20): registration, invitations, the audit log ---------------------
+        # Who may make an account: "open" (anyone: today's behaviour), "invite" (only with a
+        # valid invitation link; what a team wants) or "closed" (admins create accounts).
+        self.REGISTRATION = env.get("REGISTRATION", "open")
+        if self.REGISTRATION not in ("open", "invite", "closed"):
+            raise ValueError("REGISTRATION must be 'open', 'invite' or 'closed'")
+        # Whether accounts that are not admins may create invitation links too.
+        self.INVITES_BY_MEMBERS = env.get("INVITES_BY_MEMBERS", "false").lower() in ("1", "true", "yes")
+        # Invitation links one account creates: each can bring in people, so not a script's loop.
+        self.RATE_LIMIT_INVITATION = env.get("RATE_LIMIT_INVITATION", "20 per hour")
+        # Audit rows older than this go with the hourly compaction (webapp/chat/cluster.py).
+        self.AUDIT_RETENTION_DAYS = int(env.get("AUDIT_RETENTION_DAYS", "365"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

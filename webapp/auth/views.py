@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
-from webapp import accounts
+from webapp import accounts, audit, invitations
 from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
@@ -68,6 +68,11 @@ def _throttled(form, field, action: str, *keys: str, message: str, page=None):
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """Self-registration as REGISTRATION allows: open, with an invitation link, or not at all."""
+    mode, invite = current_app.config["REGISTRATION"], request.args.get("invite")
+    refused = _registration_refused(mode, invite)
+    if refused:
+        return refused
     form = RegisterForm()
     if form.validate_on_submit():
         # Per address: one address minting accounts (spam, squatting names, a hash each).
@@ -78,13 +83,51 @@ def register():
         if refused:
             return refused
         try:
-            user = accounts.create_user(form.name.data, form.password.data)
+            user = _create_account(form, invite if mode == "invite" else None)
         except AppError as exc:
+            if exc.code.startswith("invitation") or exc.code == "invalid_invitation":
+                return _closed_page(exc.message, exc.code)
             form.name.errors.append(exc.message)
         else:
             _log_in(user)
             return redirect(url_for("main.index"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+def _registration_refused(mode: str, invite: str | None):
+    """The page saying why registering is not possible here, or None when it is."""
+    if mode == "closed":
+        return _closed_page("Registration is closed here: an admin creates accounts.",
+                            "registration_closed")
+    if mode == "invite":
+        if not invite:
+            return _closed_page("Registration here is by invitation: ask for a link.",
+                                "invitation_required")
+        try:
+            invitations.check(invite)
+        except AppError as exc:
+            return _closed_page(exc.message, exc.code)
+    return None
+
+
+def _closed_page(message: str, code: str):
+    return render_template("auth/register_closed.html", message=message, code=code), 403
+
+
+def _create_account(form, invite: str | None):
+    """The new account, using up one use of ``invite`` (REGISTRATION=invite), audited."""
+    invitation = invitations.take(invite) if invite is not None else None
+    try:
+        user = accounts.create_user(form.name.data, form.password.data)
+    except AppError:
+        if invitation is not None:
+            invitations.give_back(invitation)
+        raise
+    details = {"invitation": invitation.prefix} if invitation is not None else None
+    audit.record("register", actor=user, target=f"user:{user.name}", details=details)
+    if invitation is not None:
+        audit.record("invitation_used", actor=user, target=f"invitation:{invitation.id}")
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -104,7 +147,9 @@ def login():
         user = accounts.authenticate(name, form.password.data)
         if user is not None:
             _log_in(user, remember=form.remember.data)
+            audit.record("login", actor=user, target=f"user:{user.name}")
             return redirect(url_for("main.index"))
+        audit.record("login_failed", target=f"user:{name[:32]}")
         form.password.errors.append("Wrong name or password.")
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
@@ -118,6 +163,7 @@ def logout():
             user = current_user._get_current_object()
             accounts.end_sessions(user)
             _close_logins(user)
+            audit.record("logout", actor=user, target=f"user:{user.name}")
         logout_user()
     return redirect(url_for("main.index"))
 
@@ -129,12 +175,17 @@ def settings():
     created = None
     if form.validate_on_submit():
         token, created = accounts.create_token(current_user, form.name.data)
+        audit.record("token_created", actor=current_user, target=f"token:{token.id}",
+                     details={"name": token.name, "prefix": token.prefix})
         flash(f"Token '{token.name}' created. Copy it now: it is shown only once.")
     return _settings_page(form=form, created=created)
 
 
 def _settings_page(**forms_and_token) -> str:
-    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None}
+    from webapp.auth.invitation_views import member_context
+
+    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None,
+               **member_context()}
     return render_template(
         "auth/settings.html", **{**context, **forms_and_token},
         tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
@@ -165,6 +216,7 @@ def change_password():
             field.errors.append(exc.message)
         else:
             _close_logins(user)
+            audit.record("password_changed", actor=user, target=f"user:{user.name}")
             _log_in(user, remember=remembered)  # a new login under the new secret
             flash("Password changed. Every other session has ended; open chats reconnect with this one.")
             return redirect(url_for("auth.settings"))
@@ -179,5 +231,7 @@ def revoke(token_id: int):
 
         token = accounts.revoke_token(current_user, token_id)
         disconnect_token(token.id)
+        audit.record("token_revoked", actor=current_user, target=f"token:{token.id}",
+                     details={"name": token.name, "prefix": token.prefix})
         flash(f"Token '{token.name}' revoked; its connections were closed.")
     return redirect(url_for("auth.settings"))

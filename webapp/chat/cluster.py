@@ -14,6 +14,7 @@ import logging
 import redis
 from flask import Flask, current_app
 
+from webapp import audit
 from webapp.chat import broadcast, changes, files, moderation, service
 from webapp.extensions import presence, socketio
 from webapp.redisguard import client_options
@@ -173,17 +174,22 @@ COMPACT_EVERY = 3600.0  # seconds between removals of old tombstones from the ch
 
 
 def _compact_now_and_then(app: Flask) -> None:
-    """Hourly: remove deleted messages' tombstones past SYNC_RETENTION_DAYS (changes.compact) and
-    uploads never sent (files.expire); several processes doing it at once remove each row once."""
+    """Hourly: remove deleted messages' tombstones past SYNC_RETENTION_DAYS (changes.compact),
+    uploads never sent (files.expire) and audit rows past AUDIT_RETENTION_DAYS (audit.purge);
+    several processes doing it at once remove each row once."""
     while True:
         socketio.sleep(COMPACT_EVERY)
         with app.app_context():
             try:
                 removed = changes.compact()
                 expired = files.expire()
+                audited = audit.purge()
             except Exception:  # a database blip: try again next hour
                 log.exception("compacting the change logs or expiring uploads failed")
                 continue
+        if audited:
+            log.info("audit log: removed %d rows older than %d days", audited,
+                     app.config["AUDIT_RETENTION_DAYS"])
         if expired:
             log.info("files: removed %d uploads never sent within %s hours", expired,
                      app.config["FILE_ATTACH_HOURS"])
