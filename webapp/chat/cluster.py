@@ -69,6 +69,12 @@ def kick_everywhere(room: str, key: str, name: str, by: str, ban: dict | None = 
     _everywhere({"op": "kick", "room": room, "key": key, "name": name, "by": by, "ban": ban})
 
 
+def forget_room_everywhere(room: str) -> None:
+    """A room was deleted: every process forgets the id it remembered for the name (a later
+    join of the name makes a new room)."""
+    _everywhere({"op": "forget", "room": room})
+
+
 def _everywhere(order: dict) -> None:
     url = current_app.config["REDIS_URL"]
     if url:
@@ -90,6 +96,8 @@ def _carry_out(order: dict) -> None:
         close_local_room(order["room"])
     elif op == "kick":
         _kick_local(order["room"], order["key"], order["name"], order["by"])
+    elif op == "forget":
+        current_app.extensions.get("parley.rooms", {}).pop(order["room"], None)
 
 
 def _ban_local_addresses(room: str, ban: dict) -> None:
