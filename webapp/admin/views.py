@@ -4,7 +4,19 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.admin import actions
+from webapp.admin.actions import (
+    PAGE,
+    as_member,
+    create_account,
+    deactivate,
+    reactivate,
+    reset_password,
+    search_users,
+    set_role,
+)
+from webapp.admin.actions import revoke_token as revoke_any_token
+from webapp.admin.actions import tokens as live_tokens
+from webapp.admin.actions import user as user_by_id
 from webapp.admin.forms import EmptyForm, InvitationForm, LiftForm, NameForm
 from webapp.auth.invitation_views import create_from, invitation_context
 from webapp.chat import moderation
@@ -32,8 +44,8 @@ def _failed(exc: AppError, endpoint: str, **values):
 def users():
     query = request.args.get("q", "").strip()[:32]
     after = request.args.get("after", 0, type=int)
-    found = actions.search_users(query, after=after)
-    more = len(found) == actions.PAGE
+    found = search_users(query, after=after)
+    more = len(found) == PAGE
     return render_template("admin/users.html", users=found, query=query, form=EmptyForm(),
                            create_form=NameForm(formdata=None),
                            next_after=found[-1].id if more else None)
@@ -46,7 +58,7 @@ def create_user():
         return render_template("admin/users.html", users=[], query="", form=EmptyForm(),
                                create_form=form, next_after=None), 400
     try:
-        user, clear = actions.create_account(admin(), form.name.data.strip())
+        user, clear = create_account(admin(), form.name.data.strip())
     except AppError as exc:
         return _failed(exc, "admin.users")
     return _secret(f"Account '{user.name}' created.", clear)
@@ -65,17 +77,17 @@ def user_action(user_id: int, action: str):
     if action not in USER_ACTIONS:
         return _failed(AppError("No such action.", code="not_found"), "admin.users")
     EmptyForm().validate_on_submit() or _csrf_refused()
-    target = actions.user(user_id)
+    target = user_by_id(user_id)
     try:
         if action == "reset-password":
-            clear = actions.reset_password(admin(), target)
+            clear = reset_password(admin(), target)
             return _secret(f"New temporary password for '{target.name}'; their logins ended.", clear)
         if action == "deactivate":
-            actions.deactivate(admin(), target, request.remote_addr)
+            deactivate(admin(), target, request.remote_addr)
         elif action == "reactivate":
-            actions.reactivate(admin(), target, request.remote_addr)
+            reactivate(admin(), target, request.remote_addr)
         else:
-            actions.set_role(admin(), target, action == "promote")
+            set_role(admin(), target, action == "promote")
     except AppError as exc:
         return _failed(exc, "admin.users", q=target.name)
     return _done(f"{target.name}: {action} done.", "admin.users", q=target.name)
@@ -90,8 +102,8 @@ def _csrf_refused():
 @bp.get("/tokens")
 def tokens():
     after = request.args.get("after", 0, type=int)
-    found = actions.tokens(after)
-    more = len(found) == actions.PAGE
+    found = live_tokens(after)
+    more = len(found) == PAGE
     return render_template("admin/tokens.html", tokens=found, form=EmptyForm(),
                            next_after=found[-1].id if more else None)
 
@@ -99,7 +111,7 @@ def tokens():
 @bp.post("/tokens/<int:token_id>/revoke")
 def revoke_token(token_id: int):
     EmptyForm().validate_on_submit() or _csrf_refused()
-    token = actions.revoke_token(admin(), token_id)
+    token = revoke_any_token(admin(), token_id)
     return _done(f"Token '{token.name}' of {token.user.name} revoked; its connections closed.",
                  "admin.tokens")
 
@@ -107,7 +119,7 @@ def revoke_token(token_id: int):
 # -- bans --------------------------------------------------------------------------------------
 @bp.get("/bans")
 def bans():
-    listed = moderation.list_bans(actions.as_member(admin(), request.remote_addr), {"limit": 200})
+    listed = moderation.list_bans(as_member(admin(), request.remote_addr), {"limit": 200})
     return render_template("admin/bans.html", bans=listed, form=LiftForm(formdata=None))
 
 
@@ -118,7 +130,7 @@ def lift_ban():
     data = {key: value.strip() for key, value in
             (("user", form.user.data), ("address", form.address.data)) if value and value.strip()}
     try:
-        lifted = moderation.unban(actions.as_member(admin(), request.remote_addr), data)
+        lifted = moderation.unban(as_member(admin(), request.remote_addr), data)
     except AppError as exc:
         return _failed(exc, "admin.bans")
     return _done(f"{lifted} ban(s) lifted.", "admin.bans")
