@@ -2,6 +2,8 @@
 what posting then answers), owner, members of private rooms, delete; each audited."""
 from __future__ import annotations
 
+import io
+
 from tests.admin.conftest import PASSWORD, audited
 from tests.socket.conftest import call, received
 from webapp import accounts
@@ -88,3 +90,15 @@ def test_deleting_a_room_removes_its_messages_and_puts_everyone_out(app, console
     assert call(guest, "join", {"room": "doomed"})["history"] == []
     assert call(guest, "message", {"room": "doomed", "text": "new"})["ok"]
     assert [e.target for e in audited(app, "room_deleted")] == ["room:doomed"]
+
+
+def test_uploads_to_an_archived_room_are_refused(app, console, client):
+    with app.app_context():
+        token = accounts.create_token(accounts.create_user("uma", PASSWORD), "t")[1]
+    assert client.get("/api/rooms").status_code == 200  # makes #general
+    rid = room_id(app, "general")
+    console.post(f"/admin/rooms/{rid}/archive")
+    response = client.post("/api/rooms/general/files", headers={"Authorization": f"Bearer {token}"},
+                           data={"file": (io.BytesIO(b"hello"), "a.txt")})
+    assert response.status_code == 403 and response.json["error"]["code"] == "room_archived"
+
