@@ -49,7 +49,7 @@ def test_the_console_refuses_those_who_are_not_admins(open_account, accounts, li
 
 @pytest.fixture
 def invite_server(tmp_path):
-    server = LiveServer(tmp_path, REGISTRATION="invite")
+    server = LiveServer(tmp_path, REGISTRATION="invite", INVITES_BY_MEMBERS="true")
     server.start()
     yield server
     server.stop()
@@ -84,4 +84,18 @@ def test_an_invitation_link_from_the_console_registers_someone(invite_server, op
     expect(other.page.locator("[data-code='invitation_used_up']")).to_be_visible()
     admin.page.goto(f"{invite_server.url}/admin/invitations")
     expect(admin.page.locator("tr[data-invitation] .state")).to_have_text("used_up")
+
+    # With INVITES_BY_MEMBERS the newcomer invites someone from their settings page, and takes
+    # the link back.
+    newcomer.page.goto(f"{invite_server.url}/auth/settings")
+    section = newcomer.page.get_by_test_id("invitations")
+    section.get_by_role("button", name="Create invitation").click()
+    theirs = newcomer.page.locator("#new-invitation-value code").inner_text()
+    assert "invite=pi_" in theirs and theirs != link
+    expect(section.locator("tr[data-invitation] .state")).to_have_text("active")
+    newcomer.screenshot("settings-invitations", full_page=True)
+    newcomer.page.get_by_test_id("invitations").get_by_role("button", name="Revoke").click()
+    expect(newcomer.page.get_by_test_id("invitations").locator(".state")).to_have_text("revoked")
+    other.page.goto(theirs)
+    expect(other.page.locator("[data-code='invitation_revoked']")).to_be_visible()
 
