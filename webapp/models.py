@@ -64,6 +64,9 @@ class User(UserMixin, db.Model):
     session_secret: Mapped[str] = mapped_column(
         String(32), default=new_session_secret, server_default=""
     )
+    # Team admin (issue 20): a password an admin set (webapp/temporary_passwords.py). None: the
+    # person's own; 1: temporary, good for one login; 0: that login happened.
+    temporary_logins: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     # Flask-Login's name for the login being made or served (``accounts.begin_login``,
     # ``accounts.resume_login``); never stored.

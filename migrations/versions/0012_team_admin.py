@@ -2,7 +2,8 @@
 
 ``audit_events``: one row per security-relevant action (webapp/audit.py), removed after
 AUDIT_RETENTION_DAYS. ``invitations``: registration links, stored as SHA-256 digests.
-``rooms.archived_at``: an archived room is read-only. Tables start empty; nothing else changes.
+``rooms.archived_at``: an archived room is read-only. ``users.temporary_logins``: a password an
+admin set is good for one login. Tables start empty; nothing else changes.
 
 Revision ID: 0012
 Revises: 0011
@@ -55,6 +56,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_invitations_created_by'), ['created_by'], unique=False)
 
     op.add_column('rooms', sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('temporary_logins', sa.Integer(), nullable=True))
 
     # ### end Alembic commands ###
 
@@ -64,6 +66,7 @@ def downgrade():
     # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL), not a batch rebuild: on
     # SQLite, rebuilding ``rooms`` would delete every message through their ON DELETE CASCADE.
     op.drop_column('rooms', 'archived_at')
+    op.drop_column('users', 'temporary_logins')
 
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitations_created_by'))

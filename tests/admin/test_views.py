@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.admin.conftest import PASSWORD, audited
+from tests.admin.conftest import CSRF, PASSWORD, audited
 from webapp import accounts
 from webapp.extensions import db, socketio
 from webapp.models import ApiToken, User
@@ -152,3 +152,28 @@ def test_members_cannot_post_to_the_console(app, member, path):
     bob = make_user(app)
     assert member.post(path.format(bob=bob), {"name": "x", "user": "bob"}).status_code == 403
     assert reload(app, bob).banned_at is None
+
+
+def test_a_temporary_password_is_good_for_one_login_until_changed(app, console):
+    bob = make_user(app)
+    page = console.post(f"/admin/users/{bob}/reset-password")
+    temporary = re.search(r'id="temporary-password"><code>([^<]+)</code>', page.text).group(1)
+
+    def log_in(client, password):
+        token = CSRF.search(client.get("/auth/login").text).group(1)
+        return client.post("/auth/login", data={"name": "bob", "password": password,
+                                                "csrf_token": token})
+
+    first = app.test_client()
+    answer = log_in(first, temporary)
+    assert answer.status_code == 302 and answer.location.endswith("/auth/settings")
+    again = log_in(app.test_client(), temporary)
+    assert again.status_code == 400 and "used already" in again.text
+    assert audited(app, "login_failed")[-1].details == {"reason": "temporary_password_used"}
+
+    token = CSRF.search(first.get("/auth/settings").text).group(1)
+    changed = first.post("/auth/password", data={
+        "current_password": temporary, "new_password": "bobs own password",
+        "confirm_password": "bobs own password", "csrf_token": token})
+    assert changed.status_code == 302
+    assert [log_in(app.test_client(), "bobs own password").status_code for _ in range(2)] == [302, 302]

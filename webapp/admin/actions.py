@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from webapp import accounts, audit
+from webapp import temporary_passwords as temporary
 from webapp.chat import cluster, moderation
 from webapp.chat.service import Member
 from webapp.errors import AppError, NotFound
@@ -80,6 +81,7 @@ def reset_password(admin: User, target: User) -> str:
     db.session.commit()  # no transaction held while hashing (accounts._end_read)
     target.password_hash = run_blocking(generate_password_hash, clear)
     target.session_secret = new_session_secret()
+    temporary.set_by_admin(target)
     db.session.commit()
     cluster.disconnect_logins(target.id)
     audit.record("password_reset", actor=admin, target=f"user:{target.name}")
@@ -90,6 +92,8 @@ def create_account(admin: User, name: str) -> tuple[User, str]:
     """A new account with a temporary password (for REGISTRATION=closed)."""
     clear = temporary_password()
     created = accounts.create_user(name, clear)
+    temporary.set_by_admin(created)
+    db.session.commit()
     audit.record("user_created", actor=admin, target=f"user:{created.name}")
     return created, clear
 

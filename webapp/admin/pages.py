@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from flask import current_app, render_template, request
 
 from webapp import audit
-from webapp.admin import status
+from webapp.admin.status import report
 from webapp.admin.views import bp
 from webapp.ratelimit import ACTIONS
 
@@ -14,7 +14,7 @@ from webapp.ratelimit import ACTIONS
 @bp.get("/")
 def health():
     """Database and Redis status and latency, this process's connections, the live processes."""
-    return render_template("admin/health.html", **status.report())
+    return render_template("admin/health.html", **report())
 
 
 @bp.get("/limits")

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
 from webapp import accounts, audit, invitations
+from webapp import temporary_passwords as temporary
 from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
@@ -145,12 +146,18 @@ def login():
         if refused:
             return refused
         user = accounts.authenticate(name, form.password.data)
-        if user is not None:
+        kind = temporary.login(user) if user is not None else None
+        if user is not None and kind != "used":
             _log_in(user, remember=form.remember.data)
-            audit.record("login", actor=user, target=f"user:{user.name}")
+            audit.record("login", actor=user, target=f"user:{user.name}",
+                         details={"temporary_password": True} if kind else None)
+            if kind == "first":
+                flash("You logged in with a temporary password: choose your own now.")
+                return redirect(url_for("auth.settings"))
             return redirect(url_for("main.index"))
-        audit.record("login_failed", target=f"user:{name[:32]}")
-        form.password.errors.append("Wrong name or password.")
+        audit.record("login_failed", target=f"user:{name[:32]}",
+                     details={"reason": "temporary_password_used"} if kind else None)
+        form.password.errors.append(temporary.USED if kind else "Wrong name or password.")
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
 
@@ -216,6 +223,7 @@ def change_password():
             field.errors.append(exc.message)
         else:
             _close_logins(user)
+            temporary.chosen(user)
             audit.record("password_changed", actor=user, target=f"user:{user.name}")
             _log_in(user, remember=remembered)  # a new login under the new secret
             flash("Password changed. Every other session has ended; open chats reconnect with this one.")
