@@ -14,9 +14,15 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
-from webapp import accounts, audit, invitations
+from webapp import accounts, audit
 from webapp import temporary_passwords as temporary
 from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
+from webapp.auth.registration import (
+    INVITATION_REFUSALS,
+    closed_page,
+    create_account,
+    registration_refused,
+)
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
 
@@ -71,7 +77,7 @@ def _throttled(form, field, action: str, *keys: str, message: str, page=None):
 def register():
     """Self-registration as REGISTRATION allows: open, with an invitation link, or not at all."""
     mode, invite = current_app.config["REGISTRATION"], request.args.get("invite")
-    refused = _registration_refused(mode, invite)
+    refused = registration_refused(mode, invite)
     if refused:
         return refused
     form = RegisterForm()
@@ -84,51 +90,16 @@ def register():
         if refused:
             return refused
         try:
-            user = _create_account(form, invite if mode == "invite" else None)
+            user = create_account(form.name.data, form.password.data,
+                                  invite if mode == "invite" else None)
         except AppError as exc:
-            if exc.code.startswith("invitation") or exc.code == "invalid_invitation":
-                return _closed_page(exc.message, exc.code)
+            if exc.code in INVITATION_REFUSALS:
+                return closed_page(exc.message, exc.code)
             form.name.errors.append(exc.message)
         else:
             _log_in(user)
             return redirect(url_for("main.index"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
-
-
-def _registration_refused(mode: str, invite: str | None):
-    """The page saying why registering is not possible here, or None when it is."""
-    if mode == "closed":
-        return _closed_page("Registration is closed here: an admin creates accounts.",
-                            "registration_closed")
-    if mode == "invite":
-        if not invite:
-            return _closed_page("Registration here is by invitation: ask for a link.",
-                                "invitation_required")
-        try:
-            invitations.check(invite)
-        except AppError as exc:
-            return _closed_page(exc.message, exc.code)
-    return None
-
-
-def _closed_page(message: str, code: str):
-    return render_template("auth/register_closed.html", message=message, code=code), 403
-
-
-def _create_account(form, invite: str | None):
-    """The new account, using up one use of ``invite`` (REGISTRATION=invite), audited."""
-    invitation = invitations.take(invite) if invite is not None else None
-    try:
-        user = accounts.create_user(form.name.data, form.password.data)
-    except AppError:
-        if invitation is not None:
-            invitations.give_back(invitation)
-        raise
-    details = {"invitation": invitation.prefix} if invitation is not None else None
-    audit.record("register", actor=user, target=f"user:{user.name}", details=details)
-    if invitation is not None:
-        audit.record("invitation_used", actor=user, target=f"invitation:{invitation.id}")
-    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
