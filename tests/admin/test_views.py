@@ -177,3 +177,28 @@ def test_a_temporary_password_is_good_for_one_login_until_changed(app, console):
         "confirm_password": "bobs own password", "csrf_token": token})
     assert changed.status_code == 302
     assert [log_in(app.test_client(), "bobs own password").status_code for _ in range(2)] == [302, 302]
+
+
+def test_the_limits_in_force_and_the_health_of_one_process(app, console):
+    app.config["RATE_LIMIT_MESSAGE"] = "7 per minute"  # what the page shows is what is in force
+    limits = console.get("/admin/limits").text
+    assert 'data-setting="RATE_LIMIT_MESSAGE">7 per minute<' in limits
+    assert 'data-setting="REGISTRATION">open<' in limits
+    health = console.get("/admin/").text
+    assert re.search(r'data-check="database">ok, [\d.]+ ms', health)
+    assert 'data-check="redis">not configured' in health
+
+
+def test_the_audit_page_filters_and_pages(app, console):
+    from webapp import audit
+
+    with app.app_context():
+        for i in range(60):
+            audit.record("kick", target=f"guest:g{i}")
+    page = console.get("/admin/audit?action=kick").text
+    assert page.count('data-action="kick"') == 50
+    older = re.search(r'href="(/admin/audit\?[^"]*before=\d+[^"]*)"', page).group(1)
+    rest = console.get(older.replace("&amp;", "&")).text
+    assert rest.count('data-action="kick"') == 10 and 'data-action="login"' not in rest
+    assert 'data-action="login"' in console.get("/admin/audit?actor=root").text
+    assert 'data-action' not in console.get("/admin/audit?since=2999-01-01T00:00").text.split("<tbody>")[1]
