@@ -102,3 +102,14 @@ def test_uploads_to_an_archived_room_are_refused(app, console, client):
                            data={"file": (io.BytesIO(b"hello"), "a.txt")})
     assert response.status_code == 403 and response.json["error"]["code"] == "room_archived"
 
+
+
+def test_conversations_are_not_the_consoles(app, console):
+    alice, _ = account(app, "alice"), account(app, "bob")
+    dm = call(alice, "dm", {"user": "bob"})["room"]["name"]
+    rid = room_id(app, dm)
+    assert f'data-room="{dm}"' not in console.get("/admin/rooms").text
+    assert console.get(f"/admin/rooms/{rid}").status_code == 404
+    assert console.post(f"/admin/rooms/{rid}/delete").status_code == 404
+    with app.app_context():
+        assert db.session.get(Room, rid) is not None

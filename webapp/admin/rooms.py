@@ -17,8 +17,9 @@ PAGE = 50
 
 
 def _room(room_id: int) -> Room:
+    """A public or private room; conversations (DMs) are their two people's, not the console's."""
     room = db.session.get(Room, room_id)
-    if room is None:
+    if room is None or room.kind == "dm":
         raise NotFound("No such room.")
     return room
 
