@@ -78,6 +78,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         async_handlers=False,
     )
 
+    from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.auth.cli import tokens, users
@@ -88,6 +89,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(notify_bp)  # notifications: the digests' unsubscribe page, /sw.js
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     csrf.exempt(api_bp)  # bearer tokens, not cookies, authorize API writes (webapp/api/rooms.py)
     app.cli.add_command(users)
     app.cli.add_command(tokens)

@@ -226,6 +226,18 @@ class Config:
         # same host). Neither: 403. Several processes on a host: PROMETHEUS_MULTIPROC_DIR.
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         self.METRICS_ALLOW = _list(env.get("METRICS_ALLOW", "127.0.0.1/8,::1/128"))
+        # -- Team admin (issue 20): registration, invitations, the audit log ---------------------
+        # Who may make an account: "open" (anyone: today's behaviour), "invite" (only with a
+        # valid invitation link; what a team wants) or "closed" (admins create accounts).
+        self.REGISTRATION = env.get("REGISTRATION", "open")
+        if self.REGISTRATION not in ("open", "invite", "closed"):
+            raise ValueError("REGISTRATION must be 'open', 'invite' or 'closed'")
+        # Whether accounts that are not admins may create invitation links too.
+        self.INVITES_BY_MEMBERS = env.get("INVITES_BY_MEMBERS", "false").lower() in ("1", "true", "yes")
+        # Invitation links one account creates: each can bring in people, so not a script's loop.
+        self.RATE_LIMIT_INVITATION = env.get("RATE_LIMIT_INVITATION", "20 per hour")
+        # Audit rows older than this go with the hourly compaction (webapp/chat/cluster.py).
+        self.AUDIT_RETENTION_DAYS = int(env.get("AUDIT_RETENTION_DAYS", "365"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

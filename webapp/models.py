@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -66,6 +67,9 @@ class User(UserMixin, db.Model):
     # Notifications (e-mail digests) and password resets write here; stored lower-cased
     # (webapp/notify/settings.py), so the unique key makes addresses unique case-insensitively.
     email: Mapped[str | None] = mapped_column(String(254), nullable=True, unique=True)
+    # Team admin (issue 20): a password an admin set (webapp/temporary_passwords.py). None: the
+    # person's own; 1: temporary, good for one login; 0: that login happened.
+    temporary_logins: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     # Flask-Login's name for the login being made or served (``accounts.begin_login``,
     # ``accounts.resume_login``); never stored.
@@ -129,6 +133,8 @@ class Room(db.Model):
     # -- your data (issue 20): messages older than this many days are removed (webapp/data/
     # retention.py); None follows RETENTION_DAYS, 0 keeps this room's messages forever.
     retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Team admin (issue 20): an archived room is read-only -- posts are refused (room_archived).
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     messages: Mapped[list[Message]] = relationship(back_populates="room", lazy="noload")
 
@@ -340,3 +346,49 @@ from webapp.notify.models import (  # noqa: F401
     NotifySetting,
     PushSubscription,
 )
+# -- Team admin (issue 20): the audit log and registration invitations --------------------------
+class AuditEvent(db.Model):
+    """One security-relevant action (webapp/audit.py): what, who, when, from where, on what.
+
+    The actor's name is copied, so the row still says who after the account is gone.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(48))
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "at": iso(self.at), "action": self.action,
+                "actor": self.actor_name, "target": self.target, "address": self.address,
+                "details": self.details or {}}
+
+
+class Invitation(db.Model):
+    """A registration link (``/auth/register?invite=<token>``); only the token's SHA-256 is kept.
+
+    ``max_uses`` None: unlimited until it expires or is revoked.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # tells links apart in lists
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    creator: Mapped[User | None] = relationship(lazy="joined")

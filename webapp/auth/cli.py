@@ -2,11 +2,12 @@
 import click
 from flask.cli import AppGroup
 
-from webapp import accounts
+from webapp import accounts, audit
 from webapp.errors import AppError
 
 users = AppGroup("users", help="Manage accounts.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
+SHELL = "flask command"  # the audit log's "by" for what was done from the server's shell
 
 
 def _fail(exc: AppError):
@@ -22,6 +23,7 @@ def create_user(name: str, admin: bool, password: str):
         user = accounts.create_user(name, password, admin=admin)
     except AppError as exc:
         _fail(exc)
+    audit.record("user_created", target=f"user:{user.name}", details={"admin": admin, "by": SHELL})
     click.echo(f"created {'admin' if user.is_admin else 'user'} {user.name}")
 
 
@@ -32,6 +34,7 @@ def promote(name: str):
         accounts.set_admin(name, True)
     except AppError as exc:
         _fail(exc)
+    audit.record("role_changed", target=f"user:{name}", details={"admin": True, "by": SHELL})
     click.echo(f"{name} is now an admin")
 
 
@@ -47,6 +50,7 @@ def deactivate(name: str):
         user = accounts.ban(name)
     except AppError as exc:
         _fail(exc)
+    audit.record("ban", target=f"user:{user.id}", details={"name": user.name, "by": SHELL})
     # The order reaches running servers through Redis; without it, only this process (which
     # has no connections), so open ones last until they drop (an admin's "ban" in chat closes
     # them at once). Their logins and tokens are refused either way.
@@ -63,9 +67,11 @@ def deactivate(name: str):
 def create_token(user: str, name: str):
     """Print a new token for USER: shown once, stored only hashed."""
     try:
-        _, clear = accounts.create_token(accounts.get_user(user), name)
+        token, clear = accounts.create_token(accounts.get_user(user), name)
     except AppError as exc:
         _fail(exc)
+    audit.record("token_created", target=f"token:{token.id}",
+                 details={"name": token.name, "prefix": token.prefix, "by": SHELL})
     click.echo(clear)
 
 

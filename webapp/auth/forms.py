@@ -1,7 +1,7 @@
 """Flask-WTF forms: every one carries a CSRF token."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+from wtforms import BooleanField, IntegerField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 from webapp.accounts import MIN_PASSWORD
 from webapp.validation import NAME_RE
@@ -45,3 +45,10 @@ class TokenForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """For POST-only buttons (log out, revoke): the CSRF token is the whole form."""
+
+
+# Team admin (issue 20): registration invitations (the settings page and the admin console).
+class InvitationForm(FlaskForm):
+    max_uses = IntegerField("Uses", validators=[Optional(), NumberRange(min=1, max=1000)])
+    days = IntegerField("Expires after (days)", validators=[Optional(), NumberRange(min=1, max=366)],
+                        default=7)

@@ -14,8 +14,15 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
-from webapp import accounts
+from webapp import accounts, audit
+from webapp import temporary_passwords as temporary
 from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
+from webapp.auth.registration import (
+    INVITATION_REFUSALS,
+    closed_page,
+    create_account,
+    registration_refused,
+)
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
 
@@ -68,6 +75,11 @@ def _throttled(form, field, action: str, *keys: str, message: str, page=None):
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """Self-registration as REGISTRATION allows: open, with an invitation link, or not at all."""
+    mode, invite = current_app.config["REGISTRATION"], request.args.get("invite")
+    refused = registration_refused(mode, invite)
+    if refused:
+        return refused
     form = RegisterForm()
     if form.validate_on_submit():
         # Per address: one address minting accounts (spam, squatting names, a hash each).
@@ -78,8 +90,11 @@ def register():
         if refused:
             return refused
         try:
-            user = accounts.create_user(form.name.data, form.password.data)
+            user = create_account(form.name.data, form.password.data,
+                                  invite if mode == "invite" else None)
         except AppError as exc:
+            if exc.code in INVITATION_REFUSALS:
+                return closed_page(exc.message, exc.code)
             form.name.errors.append(exc.message)
         else:
             _log_in(user)
@@ -102,10 +117,18 @@ def login():
         if refused:
             return refused
         user = accounts.authenticate(name, form.password.data)
-        if user is not None:
+        kind = temporary.login(user) if user is not None else None
+        if user is not None and kind != "used":
             _log_in(user, remember=form.remember.data)
+            audit.record("login", actor=user, target=f"user:{user.name}",
+                         details={"temporary_password": True} if kind else None)
+            if kind == "first":
+                flash("You logged in with a temporary password: choose your own now.")
+                return redirect(url_for("auth.settings"))
             return redirect(url_for("main.index"))
-        form.password.errors.append("Wrong name or password.")
+        audit.record("login_failed", target=f"user:{name[:32]}",
+                     details={"reason": "temporary_password_used"} if kind else None)
+        form.password.errors.append(temporary.USED if kind else "Wrong name or password.")
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
 
@@ -118,6 +141,7 @@ def logout():
             user = current_user._get_current_object()
             accounts.end_sessions(user)
             _close_logins(user)
+            audit.record("logout", actor=user, target=f"user:{user.name}")
         logout_user()
     return redirect(url_for("main.index"))
 
@@ -129,12 +153,17 @@ def settings():
     created = None
     if form.validate_on_submit():
         token, created = accounts.create_token(current_user, form.name.data)
+        audit.record("token_created", actor=current_user, target=f"token:{token.id}",
+                     details={"name": token.name, "prefix": token.prefix})
         flash(f"Token '{token.name}' created. Copy it now: it is shown only once.")
     return _settings_page(form=form, created=created)
 
 
 def _settings_page(**forms_and_token) -> str:
-    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None}
+    from webapp.auth.invitation_views import member_context
+
+    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None,
+               **member_context()}
     return render_template(
         "auth/settings.html", **{**context, **forms_and_token},
         tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
@@ -165,6 +194,8 @@ def change_password():
             field.errors.append(exc.message)
         else:
             _close_logins(user)
+            temporary.chosen(user)
+            audit.record("password_changed", actor=user, target=f"user:{user.name}")
             _log_in(user, remember=remembered)  # a new login under the new secret
             flash("Password changed. Every other session has ended; open chats reconnect with this one.")
             return redirect(url_for("auth.settings"))
@@ -179,5 +210,7 @@ def revoke(token_id: int):
 
         token = accounts.revoke_token(current_user, token_id)
         disconnect_token(token.id)
+        audit.record("token_revoked", actor=current_user, target=f"token:{token.id}",
+                     details={"name": token.name, "prefix": token.prefix})
         flash(f"Token '{token.name}' revoked; its connections were closed.")
     return redirect(url_for("auth.settings"))

@@ -27,8 +27,9 @@ import emoji
 from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 
+from webapp import audit
 from webapp import validation as v
-from webapp.chat import files, service
+from webapp.chat import archive, files, service
 from webapp.chat.folding import fold
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
@@ -82,6 +83,7 @@ def _locked_message(member: Member, data: Any, action: str) -> tuple[str, Messag
     service.limit(member, action)
     data = v.payload(data)
     room = service.member_room(member, data)
+    archive.check_writable(service.room_id(room))
     seq = take_seq(service.room_id(room))
     message = _message(room, data)
     message.seq = seq  # provisional: kept only if the change is committed
@@ -184,6 +186,9 @@ def delete_message(member: Member, data: Any) -> tuple[dict, list[Event]]:
             _changed(root, "replies", take_seq(room_id))
     db.session.commit()
     files.delete_stored(stored_files)  # once the rows are gone: never a row without its bytes
+    if not own:  # a moderator's deletion (an author's own is no security matter)
+        audit.record("message_deleted", actor=member, target=f"message:{message.id}",
+                     details={"room": room, "author": message.author})
     if root is not None and root.deleted_at is None:
         events.append(_event("replies", room, root))
     return {"ok": True}, events
@@ -286,6 +291,7 @@ def post(member: Member, data: Any) -> tuple[dict, list[Event]]:
     service.limit(member, "message")
     data = v.payload(data)
     room = service.member_room(member, data)
+    archive.check_writable(service.room_id(room))
     attached = files.requested(data)
     if attached and member.user_id is None:
         raise Forbidden("Guests cannot share files; register or log in.")

@@ -14,6 +14,7 @@ import logging
 import redis
 from flask import Flask, current_app
 
+from webapp import audit
 from webapp.chat import broadcast, changes, files, moderation, service
 from webapp.data import retention
 from webapp.extensions import presence, socketio
@@ -70,6 +71,12 @@ def kick_everywhere(room: str, key: str, name: str, by: str, ban: dict | None = 
     _everywhere({"op": "kick", "room": room, "key": key, "name": name, "by": by, "ban": ban})
 
 
+def forget_room_everywhere(room: str) -> None:
+    """A room was deleted: every process forgets the id it remembered for the name (a later
+    join of the name makes a new room)."""
+    _everywhere({"op": "forget", "room": room})
+
+
 def _everywhere(order: dict) -> None:
     url = current_app.config["REDIS_URL"]
     if url:
@@ -91,6 +98,8 @@ def _carry_out(order: dict) -> None:
         close_local_room(order["room"])
     elif op == "kick":
         _kick_local(order["room"], order["key"], order["name"], order["by"])
+    elif op == "forget":
+        current_app.extensions.get("parley.rooms", {}).pop(order["room"], None)
 
 
 def _ban_local_addresses(room: str, ban: dict) -> None:
@@ -177,7 +186,8 @@ COMPACT_EVERY = 3600.0  # seconds between removals of old tombstones from the ch
 
 def _compact_now_and_then(app: Flask) -> None:
     """Hourly: remove deleted messages' tombstones past SYNC_RETENTION_DAYS (changes.compact),
-    uploads never sent (files.expire) and messages past their retention (retention.expire);
+    uploads never sent (files.expire), messages past their retention (retention.expire) and
+    audit rows past AUDIT_RETENTION_DAYS (audit.purge);
     several processes doing it at once remove each row once."""
     while True:
         socketio.sleep(COMPACT_EVERY)
@@ -186,11 +196,15 @@ def _compact_now_and_then(app: Flask) -> None:
                 removed = changes.compact()
                 expired = files.expire()
                 retained = retention.expire()
+                audited = audit.purge()
             except Exception:  # a database blip: try again next hour
                 log.exception("compacting the change logs or expiring uploads failed")
                 continue
         if retained:
             log.info("retention: removed %d messages past their rooms' retention", retained)
+        if audited:
+            log.info("audit log: removed %d rows older than %d days", audited,
+                     app.config["AUDIT_RETENTION_DAYS"])
         if expired:
             log.info("files: removed %d uploads never sent within %s hours", expired,
                      app.config["FILE_ATTACH_HOURS"])

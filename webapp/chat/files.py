@@ -32,7 +32,7 @@ from PIL import Image, ImageOps
 from sqlalchemy import func, select
 
 from webapp import validation as v
-from webapp.chat import service
+from webapp.chat import archive, service
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db
@@ -132,6 +132,7 @@ def upload(member: Member, room: str, stream: BinaryIO, name: str | None) -> dic
         raise Forbidden("Guests cannot upload files; register or log in.")
     service.limit(member, "upload")
     target = service.readable_room(member, room)
+    archive.check_writable(target.id)  # nothing to attach it to: posting is refused there
     limit = current_app.config["MAX_UPLOAD_SIZE"]
     with tempfile.TemporaryDirectory(prefix="parley-upload-") as folder:
         path = f"{folder}/upload"

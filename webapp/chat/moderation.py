@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import aliased
 
-from webapp import accounts
+from webapp import accounts, audit
 from webapp import validation as v
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db
@@ -112,6 +112,8 @@ def ban(member: Member, data: Any) -> tuple[str, dict | None]:
     db.session.execute(delete(Ban).where(or_(this_one, Ban.expires_at <= now)))
     db.session.add(Ban(created_by=member.user_id, reason=reason, expires_at=until, **whose))
     db.session.commit()
+    audit.record("ban", actor=member, target=key, details={
+        "reason": reason, "expires_at": iso(until) if until else None})
     if address_minutes <= 0:
         return key, None
     expires = iso(now + timedelta(minutes=address_minutes))
@@ -174,6 +176,8 @@ def unban(member: Member, data: Any) -> int:
         db.session.rollback()
         raise NotFound("No ban matches.")
     db.session.commit()
+    audit.record("unban", actor=member, target=data.get("user") or data.get("address"),
+                 details={"lifted": lifted})
     return lifted
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from webapp import accounts
+from webapp import accounts, audit
 from webapp import validation as v
 from webapp.chat import moderation, service
 from webapp.chat.service import Member
@@ -139,6 +139,7 @@ def kick(member: Member, data: Any) -> tuple[str, str, str, dict | None]:
         )
         db.session.commit()
     key = f"user:{user.id}" if user is not None else f"guest:{name.casefold()}"
+    audit.record("kick", actor=member, target=key, details={"room": room.name})
     return room.name, key, user.name if user is not None else name, ban
 
 

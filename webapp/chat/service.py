@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import accounts, metrics
 from webapp import validation as v
-from webapp.chat import moderation
+from webapp.chat import archive, moderation
 from webapp.chat.folding import fold
 from webapp.chat.groupcommit import GroupCommitter
 from webapp.errors import (
@@ -278,6 +278,7 @@ def post_message(member: Member, data: Any) -> tuple[dict, bool]:
     limit(member, "message")
     data = v.payload(data)
     room = member_room(member, data)
+    archive.check_writable(room_id(room))
     text, client_id = v.text(data), v.client_id(data)
     return store_message(room, member.name, text, client_id, guest=member.guest,
                          user_id=member.user_id)
