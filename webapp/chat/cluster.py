@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from webapp.chat import broadcast, changes, files, moderation, service
 from webapp.extensions import presence, socketio
+from webapp.integrations import outgoing
 from webapp.redisguard import client_options
 from webapp.server.protocol import start_client_manager
 
@@ -162,6 +163,7 @@ def start(app: Flask) -> None:
     # Three beats per TTL: one late beat (a busy process, a Redis blip) does not drop anybody.
     presence.start(socketio, broadcast.left, interval=app.config["PRESENCE_TTL"] / 3)
     socketio.start_background_task(_compact_now_and_then, app)
+    socketio.start_background_task(outgoing.run, app)  # webhooks: queue and send deliveries
     if app.config["REDIS_URL"]:
         socketio.start_background_task(listen, app, app.config["REDIS_URL"])
         # Subscribe to the message queue now: python-socketio would wait for the first Socket.IO

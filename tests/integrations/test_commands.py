@@ -1,0 +1,83 @@
+"""Slash commands over Socket.IO (the in-process test client): built-ins, unknown commands, the
+``//`` escape, and custom commands answered by a real HTTP receiver on loopback."""
+import pytest
+
+from tests.socket.conftest import call, received
+from webapp.extensions import socketio
+
+
+@pytest.fixture
+def sock(app, token_of):
+    """Connect a registered user by token: ``sock("owner")``."""
+    def _connect(name, admin=False):
+        client = socketio.test_client(app, auth={"token": token_of(name, admin)})
+        assert client.is_connected()
+        return client
+    return _connect
+
+
+def test_me_posts_an_action(connect):
+    alice, bob = connect("alice"), connect("bob")
+    for client in (alice, bob):
+        call(client, "join", {"room": "lobby"})
+    bob.get_received()
+    ack = call(alice, "message", {"room": "lobby", "text": "/me waves", "client_id": "c1"})
+    assert ack["ok"] and ack["message"]["text"] == "waves" and ack["message"]["kind"] == "me"
+    assert [(m["text"], m["kind"]) for m in received(bob, "message")] == [("waves", "me")]
+    again = call(alice, "message", {"room": "lobby", "text": "/me waves", "client_id": "c1"})
+    assert again["message"]["id"] == ack["message"]["id"] and received(bob, "message") == []
+    history = call(bob, "history", {"room": "lobby"})["messages"]
+    assert [(m["text"], m.get("kind")) for m in history] == [("waves", "me")]
+    assert call(alice, "message", {"room": "lobby", "text": "/me"})["error"]["code"] == "invalid_text"
+
+
+def test_unknown_commands_are_errors_and_double_slash_is_literal(connect):
+    alice = connect("alice")
+    call(alice, "join", {"room": "lobby"})
+    ack = call(alice, "message", {"room": "lobby", "text": "/frobnicate now"})
+    assert ack["error"]["code"] == "unknown_command" and ack["error"]["command"] == "frobnicate"
+    assert call(alice, "history", {"room": "lobby"})["messages"] == []  # nothing stored
+    literal = call(alice, "message", {"room": "lobby", "text": "//frobnicate now"})
+    assert literal["message"]["text"] == "/frobnicate now" and "kind" not in literal["message"]
+    assert call(alice, "message", {"room": "lobby", "text": "/ not a command"})["message"]["text"] \
+        == "/ not a command"
+    assert call(alice, "message", {"room": "lobby", "text": "/mute 1h"})["error"]["code"] \
+        == "not_available"
+
+
+def test_topic_by_the_owner_only_in_public_rooms(sock, connect):
+    owner, other = sock("owner"), sock("other")
+    call(owner, "create_room", {"room": "team"})
+    for client in (owner, other):
+        call(client, "join", {"room": "team"})
+    other.get_received()
+    assert call(other, "message", {"room": "team", "text": "/topic mine"})["error"]["code"] == "forbidden"
+    assert call(owner, "message", {"room": "team", "text": "/topic Release on Friday"}) == {
+        "ok": True, "topic": "Release on Friday"}
+    assert received(other, "topic") == [{"room": "team", "topic": "Release on Friday", "by": "owner"}]
+    assert call(connect("late"), "join", {"room": "team"})["room"]["topic"] == "Release on Friday"
+    assert call(other, "history", {"room": "team"})["messages"] == []  # a topic is no message
+
+
+def test_topic_by_any_member_of_a_private_room_and_invite_and_leave(sock):
+    owner, friend = sock("owner"), sock("friend")
+    call(owner, "create_room", {"room": "den", "private": True})
+    call(owner, "join", {"room": "den"})
+    assert call(owner, "message", {"room": "den", "text": "/invite @friend"}) == {"ok": True}
+    assert received(friend, "invited") == [{"room": "den", "by": "owner"}]
+    call(friend, "join", {"room": "den"})
+    assert call(friend, "message", {"room": "den", "text": "/topic cosy"})["topic"] == "cosy"
+    assert call(friend, "message", {"room": "den", "text": "/invite @nobody"})["error"]["code"] \
+        == "forbidden"  # only the owner invites
+    owner.get_received()
+    assert call(friend, "message", {"room": "den", "text": "/leave"}) == {"ok": True, "left": "den"}
+    assert [p["event"] for p in received(owner, "presence")] == ["leave"]
+    assert call(friend, "message", {"room": "den", "text": "hi"})["error"]["code"] == "not_in_room"
+
+
+def test_commands_lists_builtins_and_custom_ones(connect):
+    alice = connect("alice")
+    call(alice, "join", {"room": "lobby"})
+    names = [c["name"] for c in call(alice, "commands", {"room": "lobby"})["commands"]]
+    assert names == ["me", "topic", "invite", "leave", "mute"]
+    assert call(alice, "commands", {"room": "elsewhere"})["error"]["code"] == "not_in_room"
