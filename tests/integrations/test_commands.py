@@ -3,7 +3,10 @@
 import pytest
 
 from tests.socket.conftest import call, received
+from webapp import accounts
+from webapp.chat import service
 from webapp.extensions import socketio
+from webapp.integrations import commands, manage
 
 
 @pytest.fixture
@@ -81,3 +84,62 @@ def test_commands_lists_builtins_and_custom_ones(connect):
     names = [c["name"] for c in call(alice, "commands", {"room": "lobby"})["commands"]]
     assert names == ["me", "topic", "invite", "leave", "mute"]
     assert call(alice, "commands", {"room": "elsewhere"})["error"]["code"] == "not_in_room"
+
+
+
+def add_command(app, owner: str, room: str, name: str, url: str) -> str:
+    """Register ``/name`` in ``room`` as ``owner``; answers its signing secret."""
+    with app.app_context():
+        member = service.connect(None, None, user=accounts.find_user(owner))
+        return manage.add_command(member, room, {"name": name, "url": url}, commands.BUILTINS)[1]
+
+
+@pytest.mark.parametrize("answer,shown", [
+    ({"text": "Sunny, 21 °C", "response_type": "in_channel"}, "room"),
+    ({"text": "Only you see this"}, "ack"),  # ephemeral is the default, as in Slack
+])
+def test_custom_command_answers(loopback_allowed, sock, receiver, answer, shown):
+    target = receiver([(200, answer)])
+    owner, other = sock("owner"), sock("other")
+    call(owner, "create_room", {"room": "team"})
+    secret = add_command(loopback_allowed, "owner", "team", "weather", target.url)
+    for c in (owner, other):
+        call(c, "join", {"room": "team"})
+    owner.get_received()
+    ack = call(other, "message", {"room": "team", "text": "/weather Paris"})
+    [request] = target.requests
+    assert target.signed(request, secret)
+    assert request["json"] == {"command": "/weather", "text": "Paris", "room": "team",
+                               "user": {"name": "other", "guest": False, "id": 2}}
+    if shown == "room":
+        assert ack["message"]["author"] == "weather" and ack["message"]["bot"] is True
+        assert [m["text"] for m in received(owner, "message")] == ["Sunny, 21 °C"]
+    else:
+        assert ack == {"ok": True, "ephemeral": {"command": "/weather", "text": "Only you see this"}}
+        assert received(owner, "message") == []
+    assert "weather" in [c["name"] for c in call(other, "commands", {"room": "team"})["commands"]]
+
+
+@pytest.mark.parametrize("answer", [(500, "oops"), (200, "not json"), (200, {"text": ""}),
+                                    (302, {"text": "moved"})])
+def test_a_failing_custom_command_is_an_error(loopback_allowed, sock, receiver, answer):
+    target = receiver([answer])
+    owner = sock("owner")
+    call(owner, "create_room", {"room": "team"})
+    add_command(loopback_allowed, "owner", "team", "broken", target.url)
+    call(owner, "join", {"room": "team"})
+    assert call(owner, "message", {"room": "team", "text": "/broken"})["error"]["code"] \
+        == "command_failed"
+    assert call(owner, "history", {"room": "team"})["messages"] == []
+
+
+def test_a_command_whose_target_turned_private_is_refused(loopback_allowed, sock, receiver):
+    target = receiver()
+    owner = sock("owner")
+    call(owner, "create_room", {"room": "team"})
+    add_command(loopback_allowed, "owner", "team", "hook", target.url)
+    loopback_allowed.config["WEBHOOK_ALLOWED_NETWORKS"] = []  # checked again at each call
+    call(owner, "join", {"room": "team"})
+    assert call(owner, "message", {"room": "team", "text": "/hook"})["error"]["code"] \
+        == "target_refused"
+    assert target.requests == []
