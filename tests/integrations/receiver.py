@@ -10,11 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    """``Receiver(secret)``: ``url``, ``requests`` (dicts), ``answers`` (a list of (status, body)
-    used in turn, the last one again and again)."""
+    """``Receiver(answers)``: ``url``, ``requests`` (dicts), ``answers``: a list of (status, body)
+    each delivery (or, without a delivery id, the receiver) meets in turn, the last one again
+    and again."""
 
     def __init__(self, answers: list[tuple[int, object]] | None = None) -> None:
-        self.secret: str | None = None
         self.answers = answers or [(200, "ok")]
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -31,7 +31,11 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append({"headers": dict(self.headers), "body": body,
                                               "json": json.loads(body), "path": self.path})
-                    index = min(len(receiver.requests), len(receiver.answers)) - 1
+                    # Per delivery: each one meets the answers in turn (its attempts).
+                    delivery = self.headers.get("X-Parley-Delivery")
+                    seen = sum(1 for r in receiver.requests
+                               if r["headers"].get("X-Parley-Delivery") == delivery)
+                    index = min(seen, len(receiver.answers)) - 1
                     status, answer = receiver.answers[index]
                 data = answer if isinstance(answer, bytes) else (
                     answer.encode() if isinstance(answer, str) else json.dumps(answer).encode())

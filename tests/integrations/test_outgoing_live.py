@@ -1,6 +1,7 @@
 """Outgoing webhooks on the real server (``python wsgi.py``, eventlet): signed deliveries,
 retries with the same delivery id, a delivery surviving the process killed right after the ack,
-and two processes on one database sending each delivery once."""
+and two processes on one database sending each delivery once. (Loopback refused without
+WEBHOOK_ALLOWED_NETWORKS: tests/api/test_integrations.py.)"""
 import pytest
 import requests
 
@@ -57,7 +58,7 @@ def test_signed_deliveries_retries_and_triggers(server, receiver):
     add_webhook(server, token, room, deploys.url, trigger="deploy")
     sent = post(server, token, room, "deploy web")
     post(server, token, room, "chat")
-    assert eventually(lambda: len(flaky.requests) >= 4, timeout=30), flaky.requests
+    assert eventually(lambda: len(flaky.requests) >= 6, timeout=30), flaky.requests
     first = [r for r in flaky.requests if r["json"]["message"]["id"] == sent["id"]]
     assert len(first) == 3  # two failures, then delivered, the same delivery each time
     assert len({r["headers"]["X-Parley-Delivery"] for r in first}) == 1
@@ -67,26 +68,10 @@ def test_signed_deliveries_retries_and_triggers(server, receiver):
     listed = requests.get(f"{server.url}/api/rooms/{room}/webhooks", headers=auth(token),
                           timeout=10).json()["webhooks"]
     assert [h["last_status"] for h in listed] == ["200", "200"]
-
-
-def test_refused_targets_cannot_be_registered(server):
-    token, room = setup_room(server)
     for url in ("http://10.0.0.1/x", "http://169.254.169.254/latest/meta-data/", "http://[::1]/"):
         answer = requests.post(f"{server.url}/api/rooms/{room}/webhooks", json={"url": url},
                                headers=auth(token), timeout=10)
         assert answer.json()["error"]["code"] == "target_refused"
-
-
-def test_loopback_is_refused_without_the_setting(tmp_path):
-    strict = LiveServer(tmp_path)
-    strict.start()
-    try:
-        token, room = setup_room(strict)
-        answer = requests.post(f"{strict.url}/api/rooms/{room}/webhooks",
-                               json={"url": "http://127.0.0.1:9/x"}, headers=auth(token), timeout=10)
-        assert answer.status_code == 400 and answer.json()["error"]["code"] == "target_refused"
-    finally:
-        strict.stop()
 
 
 def test_an_acked_message_is_delivered_after_the_process_is_killed(tmp_path, receiver):
