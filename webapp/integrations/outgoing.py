@@ -74,16 +74,18 @@ def _queue(hook_id: int, room_id: int, cursor: int, trigger: str | None) -> int:
         return 0
     wanted = [m for m in rows if not _from_integration(m.meta) and matches(trigger, m.text)]
     now = utcnow()
-    db.session.add_all(WebhookDelivery(id=secrets.token_hex(16), webhook_id=hook_id,
-                                       message_id=m.id, attempts=0, next_attempt_at=now,
-                                       status="pending") for m in wanted)
-    moved = db.session.execute(
-        update(Webhook).where(Webhook.id == hook_id, Webhook.cursor == cursor)
-        .values(cursor=rows[-1].id)).rowcount
-    if moved != 1:  # another process queued them first
-        db.session.rollback()
-        return 0
     try:
+        # The cursor first: its row lock (PostgreSQL; SQLite's write lock) makes a second
+        # process wait, then find the cursor moved and queue nothing.
+        moved = db.session.execute(
+            update(Webhook).where(Webhook.id == hook_id, Webhook.cursor == cursor)
+            .values(cursor=rows[-1].id)).rowcount
+        if moved != 1:  # another process queued them first
+            db.session.rollback()
+            return 0
+        db.session.add_all(WebhookDelivery(id=secrets.token_hex(16), webhook_id=hook_id,
+                                           message_id=m.id, attempts=0, next_attempt_at=now,
+                                           status="pending") for m in wanted)
         db.session.commit()
     except IntegrityError:  # the same, seen at the unique key
         db.session.rollback()
