@@ -80,6 +80,7 @@ function editLastOnUp(event, inThread) {
 }
 
 function onComposerKey(event) {
+  if (chat && chat.commands.key(event)) return; // the slash command menu (commands.js)
   if (editLastOnUp(event, false)) return;
   // Enter sends; Shift+Enter is a newline; Enter while an IME is composing belongs to the IME.
   if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
@@ -211,7 +212,17 @@ function wire() {
     sendComposed();
   });
   on("composer-text", "keydown", onComposerKey);
-  on("composer-text", "input", () => chat && chat.composing());
+  on("composer-text", "input", () => {
+    if (!chat) return;
+    chat.composing();
+    chat.commands.update(byId("composer-text").value);
+  });
+  on("command-menu", "mousedown", (event) => {
+    const option = event.target.closest("[data-name]");
+    if (!option || !chat) return;
+    event.preventDefault(); // the composer keeps focus
+    chat.commands.choose(option.dataset.name);
+  });
   on("join-form", "submit", onJoinRoom);
   on("room-list", "click", onRoomClick);
   on("dm-list", "click", onRoomClick);

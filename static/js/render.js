@@ -129,6 +129,10 @@ export function renderRoomHeader(store) {
   title.textContent = label;
   title.dataset.kind = room && isDm(room.name) ? "dm" : "room";
   title.title = room && isDm(room.name) ? `Direct messages with ${label}` : "";
+  const topic = byId("room-topic"); // set with /topic
+  topic.textContent = (room && room.topic) || "";
+  topic.title = topic.textContent;
+  topic.hidden = !topic.textContent;
   byId("leave-room").disabled = !room;
   byId("open-pins").disabled = !room;
   // Invitations are for private rooms, by their owner (as far as the page knows) or an admin.
