@@ -258,6 +258,7 @@ function wire() {
   on("thread-status", "click", (event) => event.target.closest("[data-action=earlier]") && chat && chat.loadEarlierReplies());
   on("pin-list", "click", onPinAction);
   on("open-pins", "click", () => chat && chat.openPins());
+  on("open-integrations", "click", () => chat && chat.integrations.toggle());
   on("close-detail", "click", closeDetail);
   on("toggle-sidebar", "click", () => openPanel("sidebar"));
   on("toggle-members", "click", () => openPanel("members"));

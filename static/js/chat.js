@@ -5,6 +5,7 @@ import { AROUND_PAGE, fetchAround, fetchLatest, fetchNewer, fetchOlder, HISTORY_
 import { notifyMention, pageHidden } from "./notify.js";
 import { Outbox } from "./outbox.js";
 import { CommandMenu, isCommand, runCommand } from "./commands.js";
+import { Integrations } from "./integrations.js";
 import { PresenceNotices } from "./presence.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
@@ -39,6 +40,7 @@ export class Chat {
     }, { resumed });
     this.search = new Search(this);
     this.commands = new CommandMenu(this);
+    this.integrations = new Integrations(this); // the room's webhooks and commands, for its owner
     // Files waiting to go with the next message; a send waiting for its uploads goes when they are done.
     this.tray = new Tray({
       active: () => this.store.active,
@@ -113,6 +115,7 @@ export class Chat {
     view.renderDetail(this.store);
     this.renderThread();
     if (this.store.detail && this.store.detail.mode === "search") this.search.render();
+    if (this.store.detail && this.store.detail.mode === "integrations") this.integrations.render();
   }
 
   renderPending() {

@@ -2,6 +2,8 @@
 headers, /me drawn as an action in both, and an unknown command refused with nothing sent."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.pages import expect
@@ -57,3 +59,59 @@ def test_me_and_topic_from_the_page(open_chat, open_account, accounts):
     bob.composer.fill("//shrug")
     bob.composer.press("Enter")
     expect(alice.message("/shrug")).to_be_visible()
+
+
+def test_the_owner_manages_integrations_in_the_panel(open_chat, open_account, accounts, live_server):
+    import requests
+
+    [alice_name] = accounts.make("alice")
+    alice = open_account(alice_name)
+    room = unique("integ")
+    create_room(alice, room, private=False)
+    page = alice.page
+    page.get_by_role("button", name="Integrations").click()
+    panel = page.locator("#integrations-view")
+    expect(panel).to_be_visible()
+
+    # Outgoing: loopback is refused (no WEBHOOK_ALLOWED_NETWORKS on this server), a public
+    # address is kept with its status, and its secret is shown once.
+    outgoing = panel.get_by_role("region", name="Outgoing webhooks")
+    outgoing.get_by_label("URL").fill("http://127.0.0.1:9/hook")
+    outgoing.get_by_role("button", name="Add").click()
+    expect(outgoing.get_by_role("alert")).to_contain_text("not a public address")
+    outgoing.get_by_label("URL").fill("https://93.184.215.14/hook")
+    outgoing.get_by_label("Trigger word (optional)").fill("deploy")
+    outgoing.get_by_role("button", name="Add").click()
+    expect(outgoing.locator(".integration-item")).to_contain_text("trigger: deploy · nothing sent yet")
+    expect(outgoing.get_by_label("New signing secret")).to_have_value(re.compile(r"^[0-9a-f]{48}$"))
+    outgoing.get_by_role("button", name="Remove https://93.184.215.14/hook").click()
+    expect(outgoing.locator(".integration-item")).to_have_count(0)
+
+    # Incoming: the secret URL, shown once, posts a Slack payload to the room as a bot.
+    incoming = panel.get_by_role("region", name="Incoming webhooks")
+    incoming.get_by_label("Posts as").fill("ci")
+    incoming.get_by_role("button", name="Add").click()
+    url = incoming.get_by_label("New URL").input_value()
+    assert "/hooks/" in url
+    alice.screenshot("integrations-panel")
+    path = url.split("/hooks/", 1)[1]
+    answer = requests.post(f"{live_server.url}/hooks/{path}", timeout=10,
+                           json={"text": "Build #7 passed", "username": "Jenkins"})
+    assert answer.text == "ok"
+    item = alice.message_item("Build #7 passed")
+    expect(item.locator(".bot-tag")).to_have_text("bot")
+    expect(item.locator(".bot-as")).to_have_text("Jenkins")
+
+    # Commands: a custom one joins the completion list.
+    commands = panel.get_by_role("region", name="Slash commands")
+    commands.get_by_label("Name").fill("weather")
+    commands.get_by_label("URL").fill("https://93.184.215.14/weather")
+    commands.get_by_role("button", name="Add").click()
+    expect(commands.locator(".integration-item")).to_contain_text("/weather")
+    alice.composer.press_sequentially("/w")
+    expect(page.locator("#command-menu").get_by_role("option")).to_have_text(["/weather ...custom"])
+
+    # Someone else (a guest) has no such button.
+    bob = open_chat(unique("bob"))
+    bob.join(room)
+    expect(bob.page.get_by_role("button", name="Integrations")).to_be_hidden()
