@@ -75,3 +75,18 @@ def test_bad_commands(app, client, tokens, room, body, code):
 def test_the_session_needs_the_csrf_token_to_write(client, room):
     answer = client.post(f"/api/rooms/{room}/hooks", json={"name": "ci"})
     assert answer.status_code == 400 and answer.json["error"]["code"] == "csrf_failed"
+
+
+def test_global_commands_are_admins(app, client, tokens, room):
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ["127.0.0.0/8"]
+    body = {"name": "oncall", "url": "http://127.0.0.1:9/", "global": True}
+    made = client.post(f"/api/rooms/{room}/commands", json=body, headers=bearer(tokens["boss"]))
+    assert made.status_code == 201 and made.json["command"]["global"] is True
+    listed = client.get(f"/api/rooms/{room}/commands", headers=bearer(tokens["owner"])).json
+    assert [(c["name"], c["global"]) for c in listed["commands"]] == [("oncall", True)]
+    again = client.post(f"/api/rooms/{room}/commands", json={**body, "global": False},
+                        headers=bearer(tokens["owner"]))
+    assert again.json["error"]["code"] == "command_exists"
+    path = f"/api/rooms/{room}/commands/{made.json['command']['id']}"
+    assert client.delete(path, headers=bearer(tokens["owner"])).status_code == 404  # not hers
+    assert client.delete(path, headers=bearer(tokens["boss"])).status_code == 204

@@ -77,8 +77,10 @@ def remove(member: Member, room: str, model, item_id: int) -> None:
     """Delete one integration (a Webhook, IncomingWebhook or SlashCommand) of the room."""
     service.limit(member, "integration")
     found = _room(member, room)
-    removed = db.session.execute(
-        delete(model).where(model.id == item_id, model.room_id == found.id)).rowcount
+    mine = model.room_id == found.id
+    if model is SlashCommand and member.admin:  # a global command, removed from any room
+        mine = or_(mine, model.room_id.is_(None))
+    removed = db.session.execute(delete(model).where(model.id == item_id, mine)).rowcount
     db.session.commit()
     if not removed:
         raise NotFound("No such integration in this room.")
