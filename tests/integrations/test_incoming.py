@@ -62,6 +62,7 @@ def test_plain_text_and_the_form_encoding(app, client, hook_url):
     (json.dumps({"blocks": [{"type": "divider"}]}).encode(), {"content_type": "application/json"},
      "no_text"),
     (json.dumps({"text": 5}).encode(), {"content_type": "application/json"}, "no_text"),
+    (json.dumps({"text": "\x00 "}).encode(), {"content_type": "application/json"}, "no_text"),
 ])
 def test_bad_bodies_are_refused_and_nothing_is_stored(app, client, hook_url, body, kwargs, code):
     answer = client.post(hook_url, data=body, **kwargs)

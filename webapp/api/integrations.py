@@ -68,8 +68,8 @@ def remove_incoming(room: str, item_id: int):
 
 @bp.get("/rooms/<room>/commands")
 def list_commands(room: str):
-    """The room's custom commands (owners); anyone who may read the room gets every command's
-    name and usage from ``commands`` ... see ``room_commands``."""
+    """The room's custom commands and the global ones (owners; members read the names and
+    usage of what they may run with the ``commands`` operation)."""
     member = _caller(allow_session=True)
     return _no_store(jsonify(commands=manage.list_commands(member, room)))
 

@@ -55,9 +55,10 @@ def slack_text(payload: dict) -> str:
             if isinstance(block, dict):
                 lines += _block_text(block)
     text = "\n".join(lines) if lines else payload.get("text")
-    if not isinstance(text, str) or not text.strip():
+    # NUL dropped: PostgreSQL's text takes none (and no tool means one).
+    text = mrkdwn(text).replace("\x00", "").strip() if isinstance(text, str) else ""
+    if not text:
         raise InvalidPayload("Send 'text' (or 'blocks' with text).", code="no_text")
-    text = mrkdwn(text).strip()
     return text[:MAX_TEXT - 1] + "…" if len(text) > MAX_TEXT else text
 
 

@@ -155,6 +155,8 @@ def _claim(delivery_id: str) -> bool:
 
 def _send(delivery_id: str) -> None:
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # its webhook was removed meanwhile (the rows go with it)
+        return
     hook = db.session.get(Webhook, delivery.webhook_id)
     message = db.session.get(Message, delivery.message_id)
     if message is None or message.deleted_at is not None or not hook.active:
