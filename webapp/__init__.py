@@ -91,6 +91,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(notify_bp)  # notifications: the digests' unsubscribe page, /sw.js
     app.register_blueprint(admin_bp, url_prefix="/admin")
     csrf.exempt(api_bp)  # bearer tokens, not cookies, authorize API writes (webapp/api/rooms.py)
+    from webapp.integrations.incoming import bp as hooks_bp
+
+    app.register_blueprint(hooks_bp)
+    csrf.exempt(hooks_bp)  # incoming webhooks: the secret URL is the credential, no cookie
     app.cli.add_command(users)
     app.cli.add_command(tokens)
     register_http_handlers(app)

@@ -238,6 +238,27 @@ class Config:
         self.RATE_LIMIT_INVITATION = env.get("RATE_LIMIT_INVITATION", "20 per hour")
         # Audit rows older than this go with the hourly compaction (webapp/chat/cluster.py).
         self.AUDIT_RETENTION_DAYS = int(env.get("AUDIT_RETENTION_DAYS", "365"))
+        # Integrations (issue 20; webapp/integrations/): outgoing webhooks, custom slash commands,
+        # incoming webhooks. Targets on loopback, private, link-local or otherwise non-public
+        # addresses are refused (SSRF) unless inside one of these networks (CIDR, comma-separated).
+        self.WEBHOOK_ALLOWED_NETWORKS = _list(env.get("WEBHOOK_ALLOWED_NETWORKS"))
+        # Attempts per delivery before it is marked failed; the waits between them double from
+        # WEBHOOK_RETRY_SECONDS (with jitter) up to an hour: 8 attempts span about 20 minutes.
+        self.WEBHOOK_MAX_ATTEMPTS = int(env.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+        self.WEBHOOK_RETRY_SECONDS = float(env.get("WEBHOOK_RETRY_SECONDS", "10"))
+        # Seconds one POST to a webhook may take (connect and read each); short, as a slow
+        # receiver holds up the deliveries behind it.
+        self.WEBHOOK_TIMEOUT = float(env.get("WEBHOOK_TIMEOUT", "5"))
+        # How often each serving process looks for new messages and due deliveries.
+        self.WEBHOOK_POLL_SECONDS = float(env.get("WEBHOOK_POLL_SECONDS", "1"))
+        # Seconds a custom slash command's URL has to answer (the sender's ack waits for it).
+        self.COMMAND_TIMEOUT = float(env.get("COMMAND_TIMEOUT", "3"))
+        # Posts to one incoming webhook's URL; a CI burst of a few dozen fits, a loop does not.
+        self.RATE_LIMIT_INCOMING_WEBHOOK = env.get("RATE_LIMIT_INCOMING_WEBHOOK", "60 per minute")
+        # Custom slash commands run per user: each one is an outgoing HTTP request.
+        self.RATE_LIMIT_COMMAND = env.get("RATE_LIMIT_COMMAND", "20 per minute")
+        # Webhooks and commands an owner registers or removes.
+        self.RATE_LIMIT_INTEGRATION = env.get("RATE_LIMIT_INTEGRATION", "30 per hour")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,6 +1,7 @@
 """SQLAlchemy models: accounts, rooms, the messages posted to them, and moderation."""
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -135,11 +136,14 @@ class Room(db.Model):
     retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Team admin (issue 20): an archived room is read-only -- posts are refused (room_archived).
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set by ``/topic`` (webapp/integrations/commands.py); shown with the room on joining it.
+    topic: Mapped[str | None] = mapped_column(String(250), nullable=True)
 
     messages: Mapped[list[Message]] = relationship(back_populates="room", lazy="noload")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "created_at": iso(self.created_at)}
+        return {"name": self.name, "kind": self.kind, "created_at": iso(self.created_at),
+                "topic": self.topic}
 
 
 class RoomMember(db.Model):
@@ -198,6 +202,9 @@ class Message(db.Model):
     reply_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     pinned_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Marks merged into the message object (JSON; None for most): {"kind": "me"} for ``/me``,
+    # {"bot": true, ...} for what an integration posts (webapp/integrations/messages.py).
+    meta: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     # Callers pass the room name to to_dict; loading the room with every message is waste.
     room: Mapped[Room] = relationship(back_populates="messages")
@@ -220,6 +227,8 @@ class Message(db.Model):
             "reactions": reactions or [],
             "pinned": self.pinned_at is not None,
             "files": files or [],
+            # The group commit's rows (groupcommit.StoredMessage) carry no meta: plain messages.
+            **(json.loads(meta) if (meta := getattr(self, "meta", None)) else {}),
         }
 
 
@@ -346,6 +355,8 @@ from webapp.notify.models import (  # noqa: F401
     NotifySetting,
     PushSubscription,
 )
+
+
 # -- Team admin (issue 20): the audit log and registration invitations --------------------------
 class AuditEvent(db.Model):
     """One security-relevant action (webapp/audit.py): what, who, when, from where, on what.
@@ -392,3 +403,93 @@ class Invitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     creator: Mapped[User | None] = relationship(lazy="joined")
+# -- integrations (issue 20): outgoing and incoming webhooks, slash commands ---------------------
+class Webhook(db.Model):
+    """An outgoing webhook: each new message of its room (matching ``trigger``, if set) is
+    POSTed, signed with ``secret``, to ``url`` (webapp/integrations/outgoing.py)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    trigger: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    secret: Mapped[str] = mapped_column(String(64))  # the HMAC key: kept clear, it signs
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The id of the room's last message already queued for this webhook: the duty queues those
+    # after it (ids of one room become visible in order: they are taken under the room's lock).
+    cursor: Mapped[int] = mapped_column(BigId, default=0)
+    last_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_delivery_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "url": self.url, "trigger": self.trigger, "active": self.active,
+            "last_status": self.last_status, "last_error": self.last_error,
+            "last_delivery_at": iso(self.last_delivery_at) if self.last_delivery_at else None,
+            "created_at": iso(self.created_at),
+        }
+
+
+class WebhookDelivery(db.Model):
+    """One message to deliver to one webhook: its id is the ``X-Parley-Delivery`` header, the
+    same on every attempt, so receivers can drop a repeat."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "message_id", name="uq_webhook_deliveries_message"),
+        # The due ones: "not done, next attempt before now".
+        Index("ix_webhook_deliveries_due", "done_at", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(BigId, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Also the lease: a process sending it first moves it past the send's timeout.
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered, failed, skipped
+
+
+class IncomingWebhook(db.Model):
+    """A secret URL (``/hooks/<token>``) that posts Slack-style JSON to its room as ``name``."""
+
+    __tablename__ = "incoming_webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "created_at": iso(self.created_at)}
+
+
+class SlashCommand(db.Model):
+    """A custom ``/name``: of one room, or (``room_id`` None, admins') of every room. Invoking
+    it POSTs signed JSON to ``url`` and posts or returns the answer (commands.py)."""
+
+    __tablename__ = "slash_commands"
+    __table_args__ = (UniqueConstraint("room_id", "name", name="uq_slash_commands_room_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "url": self.url,
+                "global": self.room_id is None, "created_at": iso(self.created_at)}

@@ -87,6 +87,7 @@ function editLastOnUp(event, inThread) {
 }
 
 function onComposerKey(event) {
+  if (chat && chat.commands.key(event)) return; // the slash command menu (commands.js)
   if (editLastOnUp(event, false)) return;
   // Enter sends; Shift+Enter is a newline; Enter while an IME is composing belongs to the IME.
   if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
@@ -218,7 +219,17 @@ function wire() {
     sendComposed();
   });
   on("composer-text", "keydown", onComposerKey);
-  on("composer-text", "input", () => chat && chat.composing());
+  on("composer-text", "input", () => {
+    if (!chat) return;
+    chat.composing();
+    chat.commands.update(byId("composer-text").value);
+  });
+  on("command-menu", "mousedown", (event) => {
+    const option = event.target.closest("[data-name]");
+    if (!option || !chat) return;
+    event.preventDefault(); // the composer keeps focus
+    chat.commands.choose(option.dataset.name);
+  });
   on("join-form", "submit", onJoinRoom);
   on("room-list", "click", onRoomClick);
   on("dm-list", "click", onRoomClick);
@@ -255,6 +266,7 @@ function wire() {
   on("thread-status", "click", (event) => event.target.closest("[data-action=earlier]") && chat && chat.loadEarlierReplies());
   on("pin-list", "click", onPinAction);
   on("open-pins", "click", () => chat && chat.openPins());
+  on("open-integrations", "click", () => chat && chat.integrations.toggle());
   on("close-detail", "click", closeDetail);
   on("toggle-sidebar", "click", () => openPanel("sidebar"));
   on("toggle-members", "click", () => openPanel("members"));

@@ -4,6 +4,8 @@ import { Connection } from "./connection.js";
 import { AROUND_PAGE, fetchAround, fetchLatest, fetchNewer, fetchOlder, HISTORY_PAGE, RESYNC_MS } from "./history.js";
 import { notifyMention, pageHidden } from "./notify.js";
 import { Outbox } from "./outbox.js";
+import { CommandMenu, isCommand, runCommand } from "./commands.js";
+import { Integrations } from "./integrations.js";
 import { PresenceNotices } from "./presence.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
@@ -37,6 +39,8 @@ export class Chat {
       events: { message: (message) => this.onMessage(message), ...roomEvents(this) },
     }, { resumed });
     this.search = new Search(this);
+    this.commands = new CommandMenu(this);
+    this.integrations = new Integrations(this); // the room's webhooks and commands, for its owner
     // Files waiting to go with the next message; a send waiting for its uploads goes when they are done.
     this.tray = new Tray({
       active: () => this.store.active,
@@ -111,6 +115,7 @@ export class Chat {
     view.renderDetail(this.store);
     this.renderThread();
     if (this.store.detail && this.store.detail.mode === "search") this.search.render();
+    if (this.store.detail && this.store.detail.mode === "integrations") this.integrations.render();
   }
 
   renderPending() {
@@ -203,6 +208,7 @@ export class Chat {
     // Who owns it (protocol v2), wherever it was created: the owner's controls go by it.
     const moderated = this.store.canModerate(name);
     if (ack.room && ack.room.owner !== undefined) room.owner = ack.room.owner;
+    if (ack.room) room.topic = ack.room.topic || null; // set with /topic
     room.members = ack.members;
     room.membersStale = false;
     // Back after a drop: whoever is gone may only be reconnecting too (presence.js).
@@ -515,6 +521,15 @@ export class Chat {
     if (attached.failed) {
       this.tray.refuse(room.name);
       return false;
+    }
+    if (isCommand(text) && !attached.count) { // "/me ...", "/topic ...": done, not queued
+      this.commands.hide();
+      this.typing.stop();
+      runCommand(this, view, room.name, text).then((error) => {
+        const composer = document.getElementById("composer-text");
+        if (error && !composer.value) composer.value = text; // to correct it
+      });
+      return true;
     }
     this.typing.stop();
     // What one writes goes at the live end: go there, or it would not be seen arriving.

@@ -8,7 +8,7 @@ import { richText } from "./richtext.js";
 import { fillKeepingFocus, messageNode, pendingNode } from "./timeline.js";
 
 const NEAR_BOTTOM_PX = 60;
-const TITLES = { thread: "Thread", pins: "Pinned messages", search: "Search" };
+const TITLES = { thread: "Thread", pins: "Pinned messages", search: "Search", integrations: "Integrations" };
 
 /** Show or hide the panel and draw its pin list; the thread has its own call (renderThread). */
 export function renderDetail(store) {
@@ -18,6 +18,7 @@ export function renderDetail(store) {
   panel.hidden = !detail;
   chat.dataset.detail = detail ? detail.mode : "";
   byId("open-pins").setAttribute("aria-expanded", String(Boolean(detail && detail.mode === "pins")));
+  byId("open-integrations").setAttribute("aria-expanded", String(Boolean(detail && detail.mode === "integrations")));
   // On a wide screen the panel takes the member column's place (app.css).
   if (window.matchMedia("(min-width: 1101px)").matches) {
     byId("toggle-members").setAttribute("aria-expanded", String(!detail && chat.dataset.members !== "hidden"));
@@ -29,6 +30,7 @@ export function renderDetail(store) {
   byId("thread-view").hidden = detail.mode !== "thread";
   byId("pins-view").hidden = detail.mode !== "pins";
   byId("search-view").hidden = detail.mode !== "search";
+  byId("integrations-view").hidden = detail.mode !== "integrations"; // integrations.js draws it
   if (detail.mode === "pins") renderPins(store);
 }
 

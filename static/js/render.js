@@ -129,10 +129,16 @@ export function renderRoomHeader(store) {
   title.textContent = label;
   title.dataset.kind = room && isDm(room.name) ? "dm" : "room";
   title.title = room && isDm(room.name) ? `Direct messages with ${label}` : "";
+  const topic = byId("room-topic"); // set with /topic
+  topic.textContent = (room && room.topic) || "";
+  topic.title = topic.textContent;
+  topic.hidden = !topic.textContent;
   byId("leave-room").disabled = !room;
   byId("open-pins").disabled = !room;
   // Invitations are for private rooms, by their owner (as far as the page knows) or an admin.
   byId("invite").hidden = !(room && room.kind === "private" && store.canModerate(room.name));
+  // The room's webhooks and commands: its owner's or an admin's (accounts; not in DMs).
+  byId("open-integrations").hidden = !(room && store.account && !isDm(room.name) && store.canModerate(room.name));
   const text = byId("composer-text");
   text.disabled = !room;
   byId("composer").querySelector("button[type=submit]").disabled = !room;

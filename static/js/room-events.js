@@ -47,6 +47,13 @@ export function roomEvents(chat) {
       chat.resync(rooms || null);
     },
 
+    topic({ room: name, topic }) {
+      const room = roomOf(name);
+      if (!room) return;
+      room.topic = topic || null;
+      if (chat.isActive(room)) view.renderRoomHeader(store);
+    },
+
     kicked({ room: name, by }) {
       store.invitations.delete(name);
       if (!roomOf(name)) return;

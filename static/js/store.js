@@ -137,7 +137,8 @@ export class RoomState {
     if (!message || typeof message.id !== "number" || this.deleted.has(message.id)) return null;
     const existing = this.messages.get(message.id);
     const newer = !existing || (message.seq ?? 0) > (existing.seq ?? 0);
-    const item = newer ? { ...message, kind: "message", key: [message.id, 0] } : existing;
+    // `kind` names the timeline's sort of item; a message's own (protocol: "me" for /me) is `action`.
+    const item = newer ? { ...message, action: message.kind === "me", kind: "message", key: [message.id, 0] } : existing;
     if (newer) this.messages.set(message.id, item);
     if (item.reply_to) return newer ? { added: !existing, index: -1 } : null;
     let index = this.indexOf(message.id);

@@ -45,6 +45,14 @@ function authorLine(name, guest, ...extra) {
     guest ? el("span", { className: "tag", text: "guest", title: GUEST_TITLE }) : null);
 }
 
+/** What an integration posted (an incoming webhook, a command's answer) says so by the name. */
+function botTags(item) {
+  if (!item.bot) return [];
+  const shown = item.username || (item.invoked_by ? `${item.command} by ${item.invoked_by}` : null);
+  return [el("span", { className: "bot-tag", text: "bot", title: "Posted by an integration" }),
+    shown ? el("span", { className: "bot-as", text: shown }) : null];
+}
+
 function iconButton(action, label, icon, extra = {}) {
   return el("button", {
     type: "button", className: "msg-action", title: label,
@@ -144,17 +152,21 @@ export function messageNode(item, store, { inThread = false } = {}) {
     && Boolean(store.editing.inThread) === inThread;
   const time = el("time", { text: shortTime(item.created_at), title: fullTime(item.created_at),
     attrs: { datetime: item.created_at } });
-  const text = editing ? editorNode(store.editing) : el("div", { className: "msg-text" }, ...richText(item.text, me));
+  const text = editing ? editorNode(store.editing) : el("div", { className: "msg-text" },
+    // "/me waves" reads "* alice waves"
+    item.action ? el("span", { className: "me-action", text: `* ${item.author} ` }) : null,
+    ...richText(item.text, me));
   const footer = [reactionsNode(item, store), repliesNode(item, inThread)].filter(Boolean);
   const node = el("li", { className: "msg", dataset: { id: String(item.id), room: item.room }, attrs: { tabindex: "-1" } },
     avatar(item.author, item.guest),
-    el("div", { className: "msg-body" }, authorLine(item.author, item.guest, time), text,
+    el("div", { className: "msg-body" }, authorLine(item.author, item.guest, time, ...botTags(item)), text,
       attachmentsNode(item.files, { canOpen: store.account }), flagsNode(item),
       footer.length ? el("div", { className: "msg-footer" }, ...footer) : null),
     toolbar(item, store, inThread));
   if (item.author === me) node.classList.add("mine");
   else if (mentions(item.text, me)) node.classList.add("mentions-me");
   if (item.pinned) node.classList.add("pinned");
+  if (item.action) node.classList.add("action");
   if (editing) node.classList.add("editing");
   controlsFocusable(node, false);
   return node;

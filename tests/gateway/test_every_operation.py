@@ -35,6 +35,7 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("search", lambda seen: {"q": "edited", "room": room}),
         ("typing", lambda seen: {"room": room, "typing": True}),
         ("history", lambda seen: {"room": room}),
+        ("commands", lambda seen: {"room": room}),
         ("delete_message", lambda seen: {"room": room, "id": first(seen)}),
         ("leave", lambda seen: {"room": room}),
         ("create_room", lambda seen: {"room": private, "private": True}),

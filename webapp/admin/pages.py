@@ -8,7 +8,7 @@ from flask import current_app, render_template, request
 from webapp import audit
 from webapp.admin.status import report
 from webapp.admin.views import bp
-from webapp.ratelimit import ACTIONS
+from webapp.ratelimit import actions
 
 
 @bp.get("/")
@@ -21,7 +21,7 @@ def health():
 def limits():
     """The RATE_LIMIT_* settings in force (read-only: they come from the environment)."""
     config = current_app.config
-    rows = [(f"RATE_LIMIT_{a.upper()}", config[f"RATE_LIMIT_{a.upper()}"]) for a in ACTIONS]
+    rows = [(f"RATE_LIMIT_{a.upper()}", config[f"RATE_LIMIT_{a.upper()}"]) for a in actions(config)]
     rows += [("RATE_LIMIT_FLOOD", config["RATE_LIMIT_FLOOD"]),
              ("RATE_LIMIT_ADDRESS_FACTOR", config["RATE_LIMIT_ADDRESS_FACTOR"])]
     others = ("REGISTRATION", "INVITES_BY_MEMBERS", "GUESTS_ALLOWED", "AUDIT_RETENTION_DAYS",

@@ -1,6 +1,14 @@
 """REST endpoints over the same chat service: rooms and messages (rooms.py), files (files.py),
-health (health.py), notifications (notify.py), retention (retention.py)."""
-from webapp.api import files, health, notify, retention, rooms  # noqa: F401  (their routes attach to bp)
+health (health.py), notifications (notify.py), retention (retention.py), integrations
+(integrations.py)."""
+from webapp.api import (  # noqa: F401  (their routes attach to bp)
+    files,
+    health,
+    integrations,
+    notify,
+    retention,
+    rooms,
+)
 from webapp.api.blueprint import bp
 
 __all__ = ["bp"]

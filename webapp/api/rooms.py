@@ -54,6 +54,8 @@ def post_room_message(room: str):
     if not isinstance(body, dict):
         raise AppError("The body must be a JSON object.", code="invalid_payload")
     ack, new = ops.post(member, {**body, "room": room})
+    if "message" not in ack:  # a slash command that posted nothing: its answer
+        return _no_store(jsonify({k: v for k, v in ack.items() if k != "ok"})), 200
     return _no_store(jsonify(message=ack["message"])), 201 if new else 200
 
 

@@ -51,3 +51,8 @@ def invited(room: str, by: str, user_id: int) -> None:
 def kicked(room: str, by: str, sid: str) -> None:
     """One connection was taken out of ``room``: to that connection (Socket.IO or /ws)."""
     socketio.emit("kicked", {"room": room, "by": by}, to=sid)
+
+
+def topic(room: str, topic: str | None, by: str) -> None:
+    """The room's topic was set (``/topic``; None: cleared), to everyone in it."""
+    socketio.emit("topic", {"room": room, "topic": topic, "by": by}, to=room)

@@ -18,6 +18,7 @@ from webapp import audit
 from webapp.chat import broadcast, changes, files, moderation, service
 from webapp.data import retention
 from webapp.extensions import presence, socketio
+from webapp.integrations import outgoing
 from webapp.notify import outbox
 from webapp.redisguard import client_options
 from webapp.server.protocol import start_client_manager
@@ -174,6 +175,7 @@ def start(app: Flask) -> None:
     presence.start(socketio, broadcast.left, interval=app.config["PRESENCE_TTL"] / 3)
     socketio.start_background_task(_compact_now_and_then, app)
     outbox.start(app)  # notifications: push and e-mail digests (webapp/notify/outbox.py)
+    socketio.start_background_task(outgoing.run, app)  # webhooks: queue and send deliveries
     if app.config["REDIS_URL"]:
         socketio.start_background_task(listen, app, app.config["REDIS_URL"])
         # Subscribe to the message queue now: python-socketio would wait for the first Socket.IO

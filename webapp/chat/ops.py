@@ -18,6 +18,7 @@ from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, 
 from webapp.chat.service import Member
 from webapp.data import retention
 from webapp.extensions import activity
+from webapp.integrations import commands
 from webapp.notify import settings as notify_settings
 
 
@@ -66,12 +67,17 @@ def leave(member: Member, data: Any, conn: Conn) -> dict:
 
 @operation("message")
 def message(member: Member, data: Any, conn: Conn | None) -> dict:
-    return post(member, data)[0]
+    return post(member, data, conn)[0]
 
 
-def post(member: Member, data: Any) -> tuple[dict, bool]:
+def post(member: Member, data: Any, conn: Conn | None = None) -> tuple[dict, bool]:
     """Post a message (or a reply: ``reply_to``); answers the ack and whether it is new -- a
-    retry (same client_id) answers the stored message and announces nothing. REST uses it too."""
+    retry (same client_id) answers the stored message and announces nothing. REST uses it too.
+
+    A text ``/word ...`` runs a slash command instead (webapp/integrations/commands.py)."""
+    if commands.parse(data) is not None:
+        return commands.run(member, data, conn)
+    data = commands.literal(data)
     if isinstance(data, dict) and (data.get("reply_to") is not None or data.get("files")):
         stored, events = changes.post(member, data)  # a reply (and its root's count), or files
         broadcast.changes(events)
@@ -193,6 +199,8 @@ OPS["push_unsubscribe"] = _read(notify_settings.unsubscribe)
 @operation("set_retention")
 def set_retention(member: Member, data: Any, conn: Conn) -> dict:
     return retention.set_retention(member, data)
+# -- integrations (issue 20): the slash commands a room offers, for the composer's completion -----
+OPS["commands"] = _read(commands.available)
 
 
 def disconnected(member: Member) -> None:
