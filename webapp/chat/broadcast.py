@@ -10,6 +10,7 @@ Payloads are docs/protocol.md's "Server to client" table.
 """
 from __future__ import annotations
 
+from webapp import extensions
 from webapp.chat import service
 from webapp.extensions import socketio
 
@@ -51,3 +52,10 @@ def invited(room: str, by: str, user_id: int) -> None:
 def kicked(room: str, by: str, sid: str) -> None:
     """One connection was taken out of ``room``: to that connection (Socket.IO or /ws)."""
     socketio.emit("kicked", {"room": room, "by": by}, to=sid)
+
+
+def profile(card: dict, user_id: int) -> None:
+    """A person's profile changed (``set_profile``, an avatar): to the rooms they are in and to
+    their own connections (their other tabs), once to each connection."""
+    rooms = [*extensions.presence.rooms_with(card["user"]), f"user:{user_id}"]
+    socketio.emit("profile", card, to=rooms)

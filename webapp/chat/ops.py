@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, service
+from webapp.chat import (
+    broadcast,
+    changes,
+    cluster,
+    moderation,
+    profiles,
+    rooms,
+    search,
+    service,
+)
 from webapp.chat.service import Member
 
 
@@ -171,6 +180,25 @@ def block(member: Member, data: Any, conn: Conn) -> dict:
 @operation("blocks")
 def blocks(member: Member, data: Any, conn: Conn) -> dict:
     return {"ok": True, "blocks": rooms.list_blocks(member, data)}
+
+
+# -- profiles (issue 18): display name, avatar, status; the avatar itself is uploaded by REST ----
+@operation("profile")
+def profile(member: Member, data: Any, conn: Conn) -> dict:
+    return {"ok": True, "profile": profiles.profile(member, data)}
+
+
+@operation("profiles")
+def profile_cards(member: Member, data: Any, conn: Conn) -> dict:
+    return {"ok": True, "profiles": profiles.profiles(member, data)}
+
+
+@operation("set_profile")
+def set_profile(member: Member, data: Any, conn: Conn | None) -> dict:
+    card, changed = profiles.set_profile(member, data)
+    if changed:
+        broadcast.profile(card, member.user_id)
+    return {"ok": True, "profile": card}
 
 
 def disconnected(member: Member) -> None:

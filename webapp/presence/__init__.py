@@ -121,6 +121,10 @@ class Presence:
     def rooms_of(self, sid: str) -> list[str]:
         return self._local.rooms_of(sid)
 
+    def rooms_with(self, user: str) -> list[str]:
+        """The rooms ``user`` is in through this process's connections (profile events)."""
+        return sorted(room for room, users in self._local.memberships().items() if user in users)
+
     def members(self, room: str) -> list[str]:
         """The names in ``room`` on every live process (this one's alone while Redis is down)."""
         names = set(self._local.members(room))
