@@ -43,6 +43,9 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("unban", lambda seen: {"user": guest}),
         ("block", lambda seen: {"user": other, "on": True}),
         ("blocks", lambda seen: {}),
+        ("set_profile", lambda seen: {"display_name": "The Admin", "status": {"emoji": "🛠"}}),
+        ("profile", lambda seen: {"name": other}),
+        ("profiles", lambda seen: {"names": [admin, other]}),
     ]
 
 
