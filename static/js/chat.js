@@ -5,6 +5,7 @@ import { AROUND_PAGE, fetchAround, fetchLatest, fetchNewer, fetchOlder, HISTORY_
 import { notifyMention, pageHidden } from "./notify.js";
 import { Outbox } from "./outbox.js";
 import { PresenceNotices } from "./presence.js";
+import { applyProfile, connectProfiles, refreshProfiles } from "./profiles.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
 import { cannotScroll, followingBottom, isNearBottom, keepingPosition, scrollToBottom } from "./scroll.js";
@@ -34,8 +35,10 @@ export class Chat {
       onTransport: (name) => view.renderTransport(name),
       onConnect: (first) => this.onConnect(first),
       onRefused,
-      events: { message: (message) => this.onMessage(message), ...roomEvents(this) },
+      events: { message: (message) => this.onMessage(message), ...roomEvents(this), profile: applyProfile },
     }, { resumed });
+    // People's display names, avatars and statuses (profiles.js); the member list shows statuses.
+    connectProfiles((names) => this.conn.request("profiles", { names }), () => view.renderMembers(this.store));
     this.search = new Search(this);
     // Files waiting to go with the next message; a send waiting for its uploads goes when they are done.
     this.tray = new Tray({
@@ -151,6 +154,7 @@ export class Chat {
   async onConnect(first) {
     const generation = ++this.connects;
     this.refreshRooms();
+    refreshProfiles(); // profile events missed while away
     const names = first ? this.roomsToJoin() : this.store.joinedNames();
     await Promise.all(names.map((name) => this.join(name, { quiet: true })));
     if (first && this.store.activeRoom && this.store.activeRoom.joined) this.activate(this.store.active);
