@@ -53,6 +53,15 @@ export function applyProfile(card) {
   if (keep(card)) changed(card.user);
 }
 
+/**
+ * Whether `name` is idle, from whoever tracks activity (not this module): shown in the member
+ * list and on the card as "away" (the card's `away`, "present when known").
+ */
+export function setAway(name, away) {
+  const card = cards.get(fold(name));
+  if (card && card.away !== away) applyProfile({ ...card, away });
+}
+
 function keep(card) {
   if (!card || typeof card.user !== "string") return false;
   const key = fold(card.user);

@@ -77,6 +77,13 @@ def test_display_name_and_status_from_settings_show_live_to_others(open_account,
     expect(entry.locator(".member-name")).to_have_text(alice_name)
     assert settings.errors == []
 
+    # "away" shows where the card says so (whoever tracks activity sets it: present when known).
+    bob.page.evaluate("([name]) => import('/static/js/profiles.js').then((m) => m.setAway(name, true))",
+                      [alice_name])
+    expect(entry.locator(".member-status")).to_have_text("away")
+    entry.click()
+    expect(card.locator(".person-status")).to_have_text("away")
+
 
 def png(size=(320, 200)) -> bytes:
     out = io.BytesIO()
