@@ -55,7 +55,7 @@ def kicked(room: str, by: str, sid: str) -> None:
 
 
 def profile(card: dict, user_id: int) -> None:
-    """A person's profile changed (``set_profile``, an avatar): to the rooms they are in and to
-    their own connections (their other tabs), once to each connection."""
+    """A person's profile changed (``set_profile``, an avatar): to the rooms they are in on any
+    process and to their own connections (their other tabs), once to each connection."""
     rooms = [*extensions.presence.rooms_with(card["user"]), f"user:{user_id}"]
     socketio.emit("profile", card, to=rooms)
