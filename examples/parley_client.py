@@ -41,7 +41,8 @@ every reconnect, when the server sends ``resync``, and every ``resync_every`` se
 server cannot serve a sync (``sync_expired``) the room is reloaded from ``history``. A change
 shows in the view when its event (or a sync) arrives, a moment after the change's ack; changes
 to messages older than the first join's history are not tracked. ``thread(room, id)`` and
-``pins(room)`` ask the server.
+``pins(room)`` ask the server, as do ``profile(name)`` and ``set_profile(...)`` (a person's
+display name, avatar and status).
 
 **Callbacks**, ``client.on(event, callback)``, run on the client's threads; the first three
 kinds (the rooms' content) one at a time, under the client's lock -- none may block:
@@ -87,6 +88,7 @@ FATAL_REFUSALS = {"auth_required", "invalid_name", "name_registered", "guests_di
 RETRYABLE = {"rate_limited", "flood", "internal", "not_in_room", "unavailable"}
 PAGE = 100        # history page size (the server's maximum)
 SYNC_PAGE = 500   # changes per sync answer (the server's maximum)
+KEEP = object()  # set_profile: leave this part of the profile as it is
 CHANGES = ("message", "message_edited", "message_deleted", "reaction", "pin", "replies")
 # Which fields each kind of change touches: a reload names what it found changed after these.
 FIELDS = (("message_edited", ("text", "edited_at")), ("reaction", ("reactions",)),
@@ -282,6 +284,20 @@ class ParleyClient:
     def pins(self, room: str, timeout: float = 30.0) -> list[dict]:
         """The room's pinned messages, read from the server, the latest pinned first."""
         return self._request("pins", {"room": room}, timeout)["pins"]
+
+    def profile(self, name: str, timeout: float = 30.0) -> dict:
+        """``name``'s profile card (docs/protocol.md, "Profile object"), read from the server;
+        ParleyError ``not_found`` for a guest or nobody. Others' changes come as ``"profile"``."""
+        return self._request("profile", {"name": name}, timeout)["profile"]
+
+    def set_profile(self, *, display_name=KEEP, status=KEEP, timeout: float = 30.0) -> dict:
+        """Change your display name and/or status (accounts only); answers your card. An
+        argument left out stays as it is; None removes it. ``status``: ``{"text", "emoji",
+        "expires_in" (seconds) | "expires_at" (ISO 8601)}``. Setting the same twice changes
+        nothing, so it is asked again (like a read) until answered."""
+        wanted = {key: value for key, value in
+                  (("display_name", display_name), ("status", status)) if value is not KEEP}
+        return self._request("set_profile", wanted, timeout)["profile"]
 
     def messages(self, room: str) -> list[dict]:
         """This client's view of ``room``: every message it has, once each, in id order."""

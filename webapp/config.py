@@ -259,6 +259,15 @@ class Config:
         self.RATE_LIMIT_COMMAND = env.get("RATE_LIMIT_COMMAND", "20 per minute")
         # Webhooks and commands an owner registers or removes.
         self.RATE_LIMIT_INTEGRATION = env.get("RATE_LIMIT_INTEGRATION", "30 per hour")
+        # -- profiles (issue 18; webapp/chat/profiles.py, webapp/chat/avatars.py) ----------------
+        # Profile changes (set_profile, avatar upload and removal) per user: each one is sent to
+        # every room the person is in, so this bounds what one person makes everyone receive.
+        self.RATE_LIMIT_PROFILE = env.get("RATE_LIMIT_PROFILE", "30 per 10 minutes")
+        # Profile reads (profile, profiles, GET /api/users/<name>): the page asks for the cards
+        # of the people in each room it opens, 100 at a time, and caches them.
+        self.RATE_LIMIT_PROFILE_READ = env.get("RATE_LIMIT_PROFILE_READ", "120 per minute")
+        # Bytes an avatar upload may have: a phone photo fits; it is shown 256 px at most.
+        self.AVATAR_MAX_SIZE = int(env.get("AVATAR_MAX_SIZE", str(10 * 1024 * 1024)))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -71,6 +71,16 @@ class User(UserMixin, db.Model):
     # Team admin (issue 20): a password an admin set (webapp/temporary_passwords.py). None: the
     # person's own; 1: temporary, good for one login; 0: that login happened.
     temporary_logins: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # -- profiles (issue 18; webapp/chat/profiles.py) -----------------------------------------
+    # Each is None when not set: the page shows the name, the initial-and-colour badge, no status.
+    display_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The storage key the avatar's two squares are saved under (webapp/chat/avatars.py); a new
+    # upload gets a new key, so the URL changes and caches never show an old picture.
+    avatar: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status_text: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status_emoji: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Past this the status is served as absent (no job clears it; the page hides it on time).
+    status_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     # Flask-Login's name for the login being made or served (``accounts.begin_login``,
     # ``accounts.resume_login``); never stored.

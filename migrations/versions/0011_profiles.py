@@ -1,12 +1,14 @@
-"""Profiles: display name, avatar, status (issue 18).
+"""Profiles: display name, avatar, status (issue 18): five nullable columns on ``users``.
 
-Reserved in the chain so that work on separate branches keeps one head; filled in by its feature.
+Every existing account starts without a profile (all None); nothing else changes.
 
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 05:20:00
 
 """
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011'
@@ -16,8 +18,18 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('display_name', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('avatar', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('status_text', sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column('status_emoji', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('status_expires_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('status_expires_at')
+        batch_op.drop_column('status_emoji')
+        batch_op.drop_column('status_text')
+        batch_op.drop_column('avatar')
+        batch_op.drop_column('display_name')

@@ -7,6 +7,7 @@ import { Outbox } from "./outbox.js";
 import { CommandMenu, isCommand, runCommand } from "./commands.js";
 import { Integrations } from "./integrations.js";
 import { PresenceNotices } from "./presence.js";
+import { applyProfile, connectProfiles, refreshProfiles } from "./profiles.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
 import { cannotScroll, followingBottom, isNearBottom, keepingPosition, scrollToBottom } from "./scroll.js";
@@ -36,8 +37,10 @@ export class Chat {
       onTransport: (name) => view.renderTransport(name),
       onConnect: (first) => this.onConnect(first),
       onRefused,
-      events: { message: (message) => this.onMessage(message), ...roomEvents(this) },
+      events: { message: (message) => this.onMessage(message), ...roomEvents(this), profile: applyProfile },
     }, { resumed });
+    // People's display names, avatars and statuses (profiles.js); the member list shows statuses.
+    connectProfiles((names) => this.conn.request("profiles", { names }), () => view.renderMembers(this.store));
     this.search = new Search(this);
     this.commands = new CommandMenu(this);
     this.integrations = new Integrations(this); // the room's webhooks and commands, for its owner
@@ -156,6 +159,7 @@ export class Chat {
   async onConnect(first) {
     const generation = ++this.connects;
     this.refreshRooms();
+    refreshProfiles(); // profile events missed while away
     const names = first ? this.roomsToJoin() : this.store.joinedNames();
     await Promise.all(names.map((name) => this.join(name, { quiet: true })));
     if (first && this.store.activeRoom && this.store.activeRoom.joined) this.activate(this.store.active);

@@ -3,6 +3,7 @@
 // A control shows only where the server would allow it (store.js); the server decides anyway.
 import { confirmDialog, formDialog, modal } from "./dialogs.js";
 import { el } from "./dom.js";
+import { cardDetails } from "./profiles.js";
 import { isDm } from "./store.js";
 import { avatarInto } from "./timeline.js";
 
@@ -13,8 +14,8 @@ export async function showPerson(chat, name) {
   const me = store.isMe(name);
   const guest = store.guests.has(name);
   const here = Boolean(room) && room.members.includes(name);
-  const avatar = el("span", { className: guest ? "avatar guest" : "avatar", attrs: { "aria-hidden": "true" } });
-  avatarInto(avatar, name);
+  const avatar = el("span", { className: guest ? "avatar guest" : "avatar large", attrs: { "aria-hidden": "true" } });
+  avatarInto(avatar, name, guest ? 64 : 256);
   const facts = [me ? "This is you." : null, guest ? "A guest, without an account." : null,
     room ? `${here ? "In" : "Not in"} ${store.label(room.name)} now.` : null].filter(Boolean);
   const actions = [];
@@ -30,7 +31,9 @@ export async function showPerson(chat, name) {
   if (!me && store.admin) action("Ban from Parley", () => ban(chat, name), "btn btn-danger");
   const close = el("button", { type: "button", className: "btn btn-ghost", text: "Close" });
   const { done, closed } = modal(name, [
-    el("div", { className: "person" }, avatar, el("ul", { className: "person-facts" }, ...facts.map((fact) => el("li", { text: fact })))),
+    el("div", { className: "person" }, avatar, el("div", { className: "person-about" },
+      guest ? null : cardDetails(name), // display name, @name, status (profiles.js)
+      el("ul", { className: "person-facts" }, ...facts.map((fact) => el("li", { text: fact }))))),
     el("div", { className: "dialog-actions person-actions" }, ...actions.map(([button]) => button), close),
   ], { className: "person-card" });
   close.addEventListener("click", () => done(null));

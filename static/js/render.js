@@ -2,6 +2,7 @@
 // User text only ever goes through textContent (see dom.js); the conversation is in timeline.js.
 import { byId, el, fill } from "./dom.js";
 import { typingSentence } from "./format.js";
+import { memberText } from "./profiles.js";
 import { isDm } from "./store.js";
 import { avatarInto } from "./timeline.js";
 
@@ -177,7 +178,7 @@ export function renderMembers(store) {
       className: guest ? "avatar small guest" : "avatar small", attrs: { "aria-hidden": "true" },
     });
     avatarInto(avatar, name);
-    const label = el("span", { className: "member-name", text: name });
+    const label = guest ? el("span", { className: "member-name", text: name }) : memberText(name);
     // The name opens the person's card (people.js).
     const button = el("button", {
       type: "button", className: "member-btn", title: guest ? `${name} (guest)` : name,

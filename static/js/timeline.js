@@ -3,8 +3,9 @@
 // children match room.items one to one. A message's files are drawn by attachments.js.
 import { attachmentsNode, filesLine } from "./attachments.js";
 import { byId, el, fill } from "./dom.js";
-import { continues, fullTime, hueOf, initial, shortTime } from "./format.js";
+import { continues, fullTime, shortTime } from "./format.js";
 import { presenceDetail, presenceSentence } from "./presence.js";
+import { paintAvatar, paintName } from "./profiles.js";
 import { mentions, richText } from "./richtext.js";
 import { isDm } from "./store.js";
 
@@ -15,9 +16,9 @@ const PENDING_LABELS = {
   failed: "Not sent",
 };
 
-export function avatarInto(node, name) {
-  node.textContent = initial(name);
-  node.dataset.hue = String(hueOf(name));
+/** The person's avatar (profiles.js), else their initial on their colour. */
+export function avatarInto(node, name, size = 64) {
+  paintAvatar(node, name, size);
 }
 
 function avatar(name, guest) {
@@ -39,6 +40,7 @@ function authorLine(name, guest, ...extra) {
   const author = extra.length
     ? el("button", { type: "button", className: "msg-author", text: name, title, dataset: { action: "person", name } })
     : el("span", { className: "msg-author", text: name, title });
+  if (!guest) paintName(author, name); // the display name, with the @name beside it
   return el("div", { className: "msg-meta" },
     author,
     ...extra,

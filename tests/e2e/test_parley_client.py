@@ -218,3 +218,24 @@ def test_sync_expired_reloads_the_room(fresh_server, people):
         ("message_deleted", gone["id"]), ("message_edited", keep["id"]), ("message", new["id"])]
     assert same["id"] in [m["id"] for m in bob.messages(room)]
     assert bob.seq(room) == room_seq(fresh_server, room)
+
+
+def test_profiles_are_read_and_changed_and_others_hear_of_it(live_server, people):
+    alice, bob = people(live_server, "alice"), people(live_server, "bob")
+    room = unique("profiles")
+    heard = []
+    bob.on("profile", heard.append)
+    alice.join(room)
+    bob.join(room)
+    card = alice.set_profile(display_name="Alice", status={"text": "Testing", "emoji": "🧪",
+                                                           "expires_in": 600})
+    assert card["display_name"] == "Alice" and card["status"]["emoji"] == "🧪"
+    settles(lambda: heard and heard[-1] == card, "bob to hear of alice's profile")
+    assert bob.profile(alice.name) == card
+    assert alice.set_profile(status=None)["display_name"] == "Alice"  # left out: kept
+    with pytest.raises(ParleyError) as refused:
+        bob.set_profile(display_name="x" * 65)
+    assert refused.value.code == "invalid_display_name"
+    with pytest.raises(ParleyError) as missing:
+        bob.profile(unique("nobody"))
+    assert missing.value.code == "not_found"

@@ -53,6 +53,9 @@ def steps(admin: str, other: str) -> list[tuple[str, callable]]:
         ("push_subscribe", lambda seen: browser),
         ("push_unsubscribe", lambda seen: {"endpoint": browser["endpoint"]}),
         ("set_retention", lambda seen: {"room": private, "days": 30}),
+        ("set_profile", lambda seen: {"display_name": "The Admin", "status": {"emoji": "🛠"}}),
+        ("profile", lambda seen: {"name": other}),
+        ("profiles", lambda seen: {"names": [admin, other]}),
     ]
 
 

@@ -141,3 +141,38 @@ def test_closing_a_room_reaches_connections_on_every_process(cluster, redis_url)
     assert all(client.sio.connected for client, _ in victims[1:])  # nobody else
     for client, _ in victims:
         client.close()
+
+
+class ProfileWatcher(ChatClient):
+    EVENTS = (*ChatClient.EVENTS, "profile")
+
+
+def test_a_profile_change_made_on_any_process_reaches_the_rooms_on_every_process(
+        cluster, postgres_url):
+    """alice is in a room through process 0, bob through 1; alice changes her profile by REST on
+    process 2, where she has no connection: both hear of it."""
+    import requests
+
+    alice_name, room = unique("alice"), unique("faces")
+    made = flask_command("users", "create", alice_name, "--password", "a long password here",
+                         DATABASE_URL=postgres_url)
+    assert made.returncode == 0, made.stderr
+    token = flask_command("tokens", "create", alice_name, "t", DATABASE_URL=postgres_url)
+    token = token.stdout.strip().splitlines()[-1]
+    alice = ProfileWatcher(cluster.url, alice_name, ["websocket"], headers=cluster.cookie_for(0))
+    bob = ProfileWatcher(cluster.url, unique("bob"), ["websocket"], headers=cluster.cookie_for(1))
+    alice.connect(token=token)
+    bob.connect()
+    try:
+        for client in (alice, bob):
+            assert client.call("join", {"room": room})["ok"]
+        answer = requests.patch(cluster.url + "/api/me/profile", timeout=10,
+                                json={"display_name": "Alice"},
+                                headers={"Authorization": f"Bearer {token}", **cluster.cookie_for(2)})
+        assert answer.status_code == 200, answer.text
+        card = answer.json()["profile"]
+        for client in (alice, bob):
+            assert client.wait("profile") == card
+    finally:
+        alice.close()
+        bob.close()

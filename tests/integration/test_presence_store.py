@@ -59,3 +59,17 @@ def test_a_lost_redis_state_is_republished_from_the_local_one(processes):
     assert a.members("lobby") == {"alice"}
     b, _ = processes()
     assert not b.claim_name("ALICE".casefold(), "sid-9")
+
+
+def test_a_users_rooms_are_found_on_every_live_process(processes):
+    """Where a profile change is announced: the rooms the person is in, on any process."""
+    (a, _), (b, _) = processes(), processes()
+    a.set_member("lobby", "alice", 1)
+    b.set_member("design", "alice", 2)
+    b.set_member("lobby", "alice", 1)
+    b.set_member("random", "bob", 1)
+    assert a.rooms_with("alice") == b.rooms_with("alice") == {"lobby", "design"}
+    assert a.rooms_with("bob") == {"random"} and a.rooms_with("carol") == set()
+    b.set_member("design", "alice", 0)
+    b.forget()  # b crashed: its rooms no longer count
+    assert a.rooms_with("alice") == {"lobby"}

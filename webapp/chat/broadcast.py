@@ -10,6 +10,7 @@ Payloads are docs/protocol.md's "Server to client" table.
 """
 from __future__ import annotations
 
+from webapp import extensions
 from webapp.chat import service
 from webapp.extensions import socketio
 
@@ -56,3 +57,10 @@ def kicked(room: str, by: str, sid: str) -> None:
 def topic(room: str, topic: str | None, by: str) -> None:
     """The room's topic was set (``/topic``; None: cleared), to everyone in it."""
     socketio.emit("topic", {"room": room, "topic": topic, "by": by}, to=room)
+
+
+def profile(card: dict, user_id: int) -> None:
+    """A person's profile changed (``set_profile``, an avatar): to the rooms they are in on any
+    process and to their own connections (their other tabs), once to each connection."""
+    rooms = [*extensions.presence.rooms_with(card["user"]), f"user:{user_id}"]
+    socketio.emit("profile", card, to=rooms)

@@ -196,9 +196,13 @@ def delete_message(member: Member, data: Any) -> tuple[dict, list[Event]]:
 
 # -- reactions ---------------------------------------------------------------------------------
 def _emoji(data: dict) -> str:
-    mark = data.get("emoji")
+    return canonical_emoji(data.get("emoji"))
+
+
+def canonical_emoji(mark: Any, key: str = "emoji") -> str:
+    """One emoji, in its one spelling (reactions, and a profile's status)."""
     if not isinstance(mark, str) or len(mark) > 32 or not emoji.is_emoji(mark):
-        raise InvalidPayload("'emoji' must be one emoji, such as \"👍\".", code="invalid_emoji")
+        raise InvalidPayload(f"'{key}' must be one emoji, such as \"👍\".", code="invalid_emoji")
     # One spelling per emoji: "❤" and "❤️" (with the emoji presentation selector) are one heart.
     canonical = emoji.emojize(emoji.demojize(mark))
     return canonical if emoji.is_emoji(canonical) else mark

@@ -14,7 +14,16 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from webapp import activity as foreground
-from webapp.chat import broadcast, changes, cluster, moderation, rooms, search, service
+from webapp.chat import (
+    broadcast,
+    changes,
+    cluster,
+    moderation,
+    profiles,
+    rooms,
+    search,
+    service,
+)
 from webapp.chat.service import Member
 from webapp.data import retention
 from webapp.extensions import activity
@@ -201,6 +210,23 @@ def set_retention(member: Member, data: Any, conn: Conn) -> dict:
     return retention.set_retention(member, data)
 # -- integrations (issue 20): the slash commands a room offers, for the composer's completion -----
 OPS["commands"] = _read(commands.available)
+# -- profiles (issue 18): display name, avatar, status; the avatar itself is uploaded by REST ----
+@operation("profile")
+def profile(member: Member, data: Any, conn: Conn) -> dict:
+    return {"ok": True, "profile": profiles.profile(member, data)}
+
+
+@operation("profiles")
+def profile_cards(member: Member, data: Any, conn: Conn) -> dict:
+    return {"ok": True, "profiles": profiles.profiles(member, data)}
+
+
+@operation("set_profile")
+def set_profile(member: Member, data: Any, conn: Conn | None) -> dict:
+    card, changed = profiles.set_profile(member, data)
+    if changed:
+        broadcast.profile(card, member.user_id)
+    return {"ok": True, "profile": card}
 
 
 def disconnected(member: Member) -> None:

@@ -121,6 +121,14 @@ class Presence:
     def rooms_of(self, sid: str) -> list[str]:
         return self._local.rooms_of(sid)
 
+    def rooms_with(self, user: str) -> list[str]:
+        """The rooms ``user`` is in, on every live process (this one's alone while Redis is
+        down): where a change of their profile is announced."""
+        rooms = {room for room, users in self._local.memberships().items() if user in users}
+        if self._shared is not None:
+            rooms |= self._guard(self._shared.rooms_with, user) or set()
+        return sorted(rooms)
+
     def members(self, room: str) -> list[str]:
         """The names in ``room`` on every live process (this one's alone while Redis is down)."""
         names = set(self._local.members(room))

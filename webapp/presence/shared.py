@@ -56,6 +56,20 @@ end
 return out
 """
 
+# The rooms a user is in on any live process (profile events): each live process's rooms, and
+# in each whether the user has connections there through that process.
+ROOMS_WITH = """
+local out = {}
+for _, proc in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. proc) == 1 then
+    for _, room in ipairs(redis.call('SMEMBERS', ARGV[2] .. proc)) do
+      if redis.call('HEXISTS', ARGV[3] .. room, proc .. ':' .. ARGV[4]) == 1 then out[#out + 1] = room end
+    end
+  end
+end
+return out
+"""
+
 # One more connection from an address, unless its connections on live processes (this one's
 # always counted, registered yet or not) already reach the limit.
 HOLD = """
@@ -102,6 +116,7 @@ class SharedPresence:
         self._members = self.redis.register_script(MEMBERS)
         self._hold = self.redis.register_script(HOLD)
         self._unhold = self.redis.register_script(UNHOLD)
+        self._rooms_with = self.redis.register_script(ROOMS_WITH)
 
     # -- keys ----------------------------------------------------------------------------------
     def _key(self, *parts: str) -> str:
@@ -150,6 +165,11 @@ class SharedPresence:
     # -- reads ---------------------------------------------------------------------------------
     def members(self, room: str) -> set[str]:
         return set(self._members(keys=[self._key("room", room)], args=[self._proc_prefix]))
+
+    def rooms_with(self, user: str) -> set[str]:
+        """The rooms ``user`` is in through any live process (a room may repeat: a set)."""
+        args = [self._proc_prefix, self._key("rooms-of", ""), self._key("room", ""), user]
+        return set(self._rooms_with(keys=[self._key("procs")], args=args))
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
