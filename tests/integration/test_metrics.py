@@ -3,8 +3,9 @@ sums both, and a process that crashed leaves the live gauge."""
 from __future__ import annotations
 
 import pytest
+import requests
 
-from tests.integration.conftest import start_cluster
+from tests.integration.conftest import Nginx, start_cluster
 from tests.metrics import scrape, value
 from tests.support import ChatClient, eventually, unique
 
@@ -38,3 +39,13 @@ def test_a_scrape_of_one_process_sums_both(tmp_path, postgres_url, redis_url):
         for client in clients:
             client.close()
         cluster.stop()
+
+
+def test_the_proxy_keeps_it_private(tmp_path):
+    """Behind nginx every caller would come from 127.0.0.1, which METRICS_ALLOW lets in."""
+    proxy = Nginx(tmp_path, [1])  # the upstream is never reached
+    proxy.start()
+    try:
+        assert requests.get(proxy.url + "/metrics", timeout=10).status_code == 404
+    finally:
+        proxy.stop()
