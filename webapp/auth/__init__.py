@@ -1,4 +1,6 @@
-"""Accounts on the page: register, log in, log out, and API tokens on the settings page."""
+"""Accounts on the page: register, log in (with two-factor), log out, and API tokens on the
+settings page."""
+from webapp.auth import twofactor  # noqa: F401  (its pages join the blueprint)
 from webapp.auth.views import bp
 
 __all__ = ["bp"]

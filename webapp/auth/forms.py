@@ -1,7 +1,7 @@
 """Flask-WTF forms: every one carries a CSRF token."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 
 from webapp.accounts import MIN_PASSWORD
 from webapp.validation import NAME_RE
@@ -45,3 +45,39 @@ class TokenForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """For POST-only buttons (log out, revoke): the CSRF token is the whole form."""
+
+
+# -- Sign-in (issue 20) -----------------------------------------------------------------------
+
+
+class CodeForm(FlaskForm):
+    """A TOTP code, or at login a recovery code instead."""
+
+    code = StringField("Code", validators=[InputRequired(), Length(max=64)])
+    remember = BooleanField("Keep me logged in")
+
+
+class DisableTwoFactorForm(FlaskForm):
+    secret = PasswordField("A code from your app, or your password",
+                           validators=[InputRequired(), Length(max=256)])
+
+
+# One "@", a dot in the domain, no spaces: enough to catch a typo; the mail server decides the rest.
+_email = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="That is not an e-mail address.")
+
+
+class EmailForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[Optional(), Length(max=254), _email])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[InputRequired(), Length(max=254), _email])
+
+
+class ResetForm(FlaskForm):
+    new_password = PasswordField(
+        "New password", validators=[InputRequired(), Length(min=MIN_PASSWORD, max=256)]
+    )
+    confirm_password = PasswordField(
+        "Repeat new password", validators=[EqualTo("new_password", "Passwords differ.")]
+    )

@@ -14,8 +14,17 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
-from webapp import accounts
-from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
+from webapp import accounts, twofactor
+from webapp.auth.forms import (
+    DisableTwoFactorForm,
+    EmailForm,
+    EmptyForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    TokenForm,
+)
+from webapp.auth.steps import finish_login
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
 
@@ -103,8 +112,7 @@ def login():
             return refused
         user = accounts.authenticate(name, form.password.data)
         if user is not None:
-            _log_in(user, remember=form.remember.data)
-            return redirect(url_for("main.index"))
+            return finish_login(user, remember=form.remember.data)  # or the code first
         form.password.errors.append("Wrong name or password.")
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
@@ -134,10 +142,14 @@ def settings():
 
 
 def _settings_page(**forms_and_token) -> str:
-    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None}
+    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None,
+               "disable_form": DisableTwoFactorForm(),
+               "email_form": EmailForm(email=current_user.email)}
     return render_template(
         "auth/settings.html", **{**context, **forms_and_token},
         tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
+        two_factor=twofactor.enabled(current_user),
+        recovery_codes_left=twofactor.recovery_codes_left(current_user),
     )
 
 
