@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
-from webapp import accounts, twofactor
+from webapp import accounts, oidc, twofactor
 from webapp.auth.forms import (
     DisableTwoFactorForm,
     EmailForm,
@@ -150,6 +150,7 @@ def _settings_page(**forms_and_token) -> str:
         tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
         two_factor=twofactor.enabled(current_user),
         recovery_codes_left=twofactor.recovery_codes_left(current_user),
+        identities=oidc.identities(current_user),
     )
 
 
