@@ -176,3 +176,12 @@ def test_the_admin_rule_leaves_other_users_alone(strict_app):
     TwoFactor(client).login(name="carol")
     assert client.get("/").status_code == 200
     assert socketio.test_client(strict_app, flask_test_client=client).is_connected()
+
+
+def test_an_admin_turns_it_off_from_the_shell_for_a_lost_phone(app, tf):
+    tf.enrol()
+    result = app.test_cli_runner().invoke(args=["users", "reset-2fa", "alice"])
+    assert result.exit_code == 0, result.output
+    assert not tf.logged_in()  # their logins ended
+    assert tf.login().location.endswith("/")  # and the password alone logs in again
+    assert app.test_cli_runner().invoke(args=["users", "reset-2fa", "nobody"]).exit_code != 0
