@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +38,10 @@ def init_app(app: Flask) -> None:
     """Register the provider when OIDC_ISSUER is set; its metadata is fetched on first use."""
     if not app.config.get("OIDC_ISSUER"):
         return
+    # Imported here: Authlib and cryptography take a while to import (~0.2 s), which servers
+    # without single sign-on need not pay at every start.
+    from authlib.integrations.flask_client import OAuth
+
     oauth = OAuth(app)
     oauth.register(
         "oidc",

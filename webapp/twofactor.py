@@ -15,8 +15,6 @@ import secrets
 import time
 
 import pyotp
-import qrcode
-import qrcode.image.svg
 from sqlalchemy import delete, select, update
 
 from webapp.extensions import db
@@ -60,6 +58,8 @@ def uri(user: User, row: TwoFactor) -> str:
 
 def qr_svg(text: str) -> str:
     """``text`` as an SVG QR code: pure Python, no image library."""
+    import qrcode.image.svg  # only the enrolment page needs it
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

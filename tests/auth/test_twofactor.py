@@ -185,3 +185,15 @@ def test_an_admin_turns_it_off_from_the_shell_for_a_lost_phone(app, tf):
     assert not tf.logged_in()  # their logins ended
     assert tf.login().location.endswith("/")  # and the password alone logs in again
     assert app.test_cli_runner().invoke(args=["users", "reset-2fa", "nobody"]).exit_code != 0
+
+
+@pytest.mark.parametrize("remember", [True, False])
+def test_keep_me_logged_in_chosen_with_the_password_holds_after_the_code(tf, remember):
+    secret, _ = tf.enrol()
+    tf.logout()
+    tf.client.post("/auth/login", data={
+        "name": "alice", "password": PASSWORD, **({"remember": "y"} if remember else {}),
+        "csrf_token": csrf_token(tf.client, "/auth/login")})
+    done = tf.second_step(code_at(secret, 1))
+    cookies = " ".join(done.headers.getlist("Set-Cookie"))
+    assert ("remember_token=" in cookies) is remember

@@ -109,6 +109,9 @@ def test_single_sign_on_and_its_refusal(open_chat, signin_server):
     provider.person.update(sub=who, preferred_username=who, email=f"{who}@example.com")
     chat = open_chat(login=False, server=signin_server)
     page = chat.page
+    # offered on the chat page's nickname screen and on the login page
+    expect(page.locator("#login").get_by_test_id("oidc-login")).to_have_text(
+        "Log in with Example SSO")
     page.goto(signin_server.url + "/auth/login")
     chat.screenshot("login-with-sso-and-reset", full_page=True)
     page.get_by_test_id("oidc-login").click()

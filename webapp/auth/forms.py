@@ -54,7 +54,6 @@ class CodeForm(FlaskForm):
     """A TOTP code, or at login a recovery code instead."""
 
     code = StringField("Code", validators=[InputRequired(), Length(max=64)])
-    remember = BooleanField("Keep me logged in")
 
 
 class DisableTwoFactorForm(FlaskForm):

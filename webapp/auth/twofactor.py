@@ -35,7 +35,7 @@ def second_step():
         flash("Log in first (the code is asked for after the password, for 5 minutes).")
         return redirect(url_for("auth.login"))
     user, remember = waiting
-    form = CodeForm(remember=remember)
+    form = CodeForm()  # "keep me logged in" was chosen with the password
     if form.validate_on_submit():
         # The login limits: a code is a password's second half, and six digits are guessable.
         refused = _throttled(
