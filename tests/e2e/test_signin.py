@@ -11,7 +11,7 @@ import pytest
 
 from tests.mailbox import Mailbox
 from tests.oidc_provider import Provider
-from tests.security.test_sessions import Browser, socket_identity
+from tests.security.test_sessions import Browser, PlainSocket, rest_read, socket_identity
 from tests.support import LiveServer, unique
 
 PASSWORD = "a long password here"
@@ -34,6 +34,15 @@ def world(tmp_path_factory):
 
 def cookie(browser: Browser) -> str:
     return browser.cookie("session")
+
+
+def plain_identity(url: str, cookie_header: str) -> dict:
+    """/ws with the cookie: the welcome, or the refusal's error."""
+    sock = PlainSocket(url, cookie_header)
+    try:
+        return sock.identity()
+    finally:
+        sock.ws.close()
 
 
 def enrol(browser: Browser) -> str:
@@ -66,10 +75,14 @@ def test_an_admin_must_enrol_before_the_session_works(world):
     browser = Browser(server.url).register(name)
     server.flask("users", "promote", name)
     assert socket_identity(server.url, cookie(browser)) == "2fa_required"
+    assert plain_identity(server.url, cookie(browser))["code"] == "2fa_required"
+    assert rest_read(server.url, cookie(browser)) == 403
     page = browser.session.get(server.url + "/", allow_redirects=False, timeout=30)
     assert page.headers["Location"].endswith("/auth/2fa/setup")
     enrol(browser)
     assert socket_identity(server.url, cookie(browser)) == (name, False)
+    assert plain_identity(server.url, cookie(browser))["user"] == name
+    assert rest_read(server.url, cookie(browser)) == 200
 
 
 def test_a_password_reset_by_e_mail(world):
