@@ -69,6 +69,7 @@ def reset_two_factor(name: str):
         _fail(exc)
     twofactor.disable(user)
     accounts.end_sessions(user)
+    # audit: 2fa_reset (by an operator, from the shell)
     click.echo(f"two-factor is off for {user.name}; their logins ended")
 
 
