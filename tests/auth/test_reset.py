@@ -35,9 +35,9 @@ def mail_app(tmp_path, mailbox):
 
 
 class Person(Auth):
-    def set_email(self, email):
+    def set_email(self, email, password=PASSWORD):
         return self.client.post("/auth/email", data={
-            "email": email, "csrf_token": csrf_token(self.client, "/auth/settings")})
+            "email": email, "email_password": password, "csrf_token": csrf_token(self.client, "/auth/settings")})
 
     def forgot(self, email):
         return self.client.post("/auth/forgot", data={
@@ -124,6 +124,14 @@ def test_an_address_belongs_to_one_account(mail_app, alice):
     taken = bob.set_email("ALICE@example.com")
     assert taken.status_code == 400 and "Another account uses this address" in taken.text
     assert bob.set_email("not an address").status_code == 400
+
+
+def test_setting_the_address_takes_the_password(mail_app, alice):
+    # a stolen session alone cannot point resets at the thief's mailbox
+    wrong = alice.set_email("thief@example.com", password="not the password")
+    assert wrong.status_code == 400 and "The password is wrong" in wrong.text
+    with mail_app.app_context():
+        assert accounts.find_user("alice").email == "Alice@Example.com"
 
 
 def test_without_smtp_there_is_no_reset(app, client):

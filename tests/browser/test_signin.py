@@ -84,6 +84,7 @@ def test_forgot_password_from_the_login_page(open_chat, signin_server):
     chat.expect_state("connected")
     page.goto(url + "/auth/settings")
     page.get_by_label("E-mail address").fill(f"{name}@example.com")
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Save address").click()
     expect(page.locator(".flash")).to_contain_text("saved")
 

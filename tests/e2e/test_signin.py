@@ -90,8 +90,8 @@ def test_a_password_reset_by_e_mail(world):
     name = unique("rs")
     address = f"{name}@example.com"
     browser = Browser(server.url).register(name)
-    assert browser.submit("/auth/email", form_page="/auth/settings",
-                          email=address).status_code == 302
+    assert browser.submit("/auth/email", form_page="/auth/settings", email=address,
+                          email_password=PASSWORD).status_code == 302
     stranger = Browser(server.url)
     assert stranger.submit("/auth/forgot", email=address).status_code == 200
     text = mailbox.wait_for(lambda m: m["To"] == address, timeout=30).get_content()

@@ -66,7 +66,10 @@ _email = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="That is not an e-mail ad
 
 
 class EmailForm(FlaskForm):
+    """The reset address: whoever sets it can reset the password, so it takes the password."""
+
     email = EmailField("E-mail address", validators=[Optional(), Length(max=254), _email])
+    email_password = PasswordField("Your password", validators=[InputRequired(), Length(max=256)])
 
 
 class ForgotForm(FlaskForm):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webapp import mail, resets
+from webapp import accounts, mail, resets
 from webapp.auth.forms import EmailForm, ForgotForm, ResetForm
 from webapp.auth.views import _close_logins, _settings_page, _throttled, bp
 from webapp.errors import AppError
@@ -65,11 +65,26 @@ def reset(token: str):
 def set_email():
     """The address password resets (and notifications) go to; empty removes it."""
     form = EmailForm()
+    user = current_user._get_current_object()
     if form.validate_on_submit():
+        # The address can reset the password: a stolen session alone must not set it, so the
+        # password is asked for, and counted like a login.
+        refused = _throttled(
+            form, form.email_password, "login", f"addr:{request.remote_addr}",
+            f"name:{user.name_key}", message="Too many attempts; wait a minute and try again.",
+            page=lambda: _settings_page(email_form=form),
+        )
+        if refused:
+            return refused
         try:
-            resets.set_email(current_user._get_current_object(), form.email.data)
+            if accounts.authenticate(user.name, form.email_password.data) is None:
+                raise AppError("The password is wrong (an account made by single sign-on has "
+                               "none: its address comes from the provider).",
+                               code="wrong_password")
+            resets.set_email(user, form.email.data)
         except AppError as exc:
-            form.email.errors.append(exc.message)
+            field = form.email_password if exc.code == "wrong_password" else form.email
+            field.errors.append(exc.message)
         else:
             flash("E-mail address saved." if form.email.data else "E-mail address removed.")
             return redirect(url_for("auth.settings"))
