@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import logs, metrics, security
+from webapp import logs, metrics, oidc, security
 
 # Registers the Socket.IO handlers on the unbound SocketIO object, before any init_app: handlers
 # declared after init_app would bind to that one server only, not to later apps (tests make many).
@@ -60,6 +60,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    oidc.init_app(app)  # single sign-on, when OIDC_ISSUER is set
     # Pass every option on every call: Flask-SocketIO keeps options from earlier init_app calls.
     # Socket.IO's client manager (with REDIS_URL, its message queue) also delivers every room
     # event to the plain WebSocket gateway's connections (/ws, webapp/gateway).

@@ -268,6 +268,28 @@ class Config:
         self.RATE_LIMIT_PROFILE_READ = env.get("RATE_LIMIT_PROFILE_READ", "120 per minute")
         # Bytes an avatar upload may have: a phone photo fits; it is shown 256 px at most.
         self.AVATAR_MAX_SIZE = int(env.get("AVATAR_MAX_SIZE", str(10 * 1024 * 1024)))
+        # -- sign-in (webapp/twofactor.py, webapp/resets.py, webapp/oidc.py) --
+        # Admins must turn on two-factor before their login session works (pages lead to
+        # enrolment; Socket.IO, /ws and REST refuse it with 2fa_required). API tokens unaffected.
+        self.REQUIRE_2FA_FOR_ADMINS = env.get(
+            "REQUIRE_2FA_FOR_ADMINS", "false").lower() in ("1", "true", "yes")
+        # Password reset e-mails asked for, per address and per e-mail address: each one is an
+        # e-mail sent to someone, so a few an hour.
+        self.RATE_LIMIT_PASSWORD_RESET = env.get("RATE_LIMIT_PASSWORD_RESET", "5 per hour")
+        # How long a reset link works (it also dies once used: it is bound to the password).
+        self.PASSWORD_RESET_MINUTES = float(env.get("PASSWORD_RESET_MINUTES", "60"))
+        # OpenID Connect single sign-on; off without OIDC_ISSUER (docs/operations.md).
+        self.OIDC_ISSUER = (env.get("OIDC_ISSUER") or "").rstrip("/") or None
+        self.OIDC_CLIENT_ID = env.get("OIDC_CLIENT_ID") or None
+        self.OIDC_CLIENT_SECRET = env.get("OIDC_CLIENT_SECRET") or None
+        # Only people whose verified e-mail is in one of these domains; empty: anyone the
+        # provider lets through.
+        self.OIDC_ALLOWED_DOMAINS = [d.lower() for d in _list(env.get("OIDC_ALLOWED_DOMAINS"))]
+        # Members of this group (in the ID token's OIDC_GROUPS_CLAIM) are admins, others are
+        # not: set at every single sign-on login. Empty: single sign-on never changes admins.
+        self.OIDC_ADMIN_GROUP = env.get("OIDC_ADMIN_GROUP") or None
+        self.OIDC_GROUPS_CLAIM = env.get("OIDC_GROUPS_CLAIM", "groups")
+        self.OIDC_LABEL = env.get("OIDC_LABEL", "single sign-on")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

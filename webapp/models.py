@@ -67,7 +67,7 @@ class User(UserMixin, db.Model):
     )
     # Notifications (e-mail digests) and password resets write here; stored lower-cased
     # (webapp/notify/settings.py), so the unique key makes addresses unique case-insensitively.
-    email: Mapped[str | None] = mapped_column(String(254), nullable=True, unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, unique=True, index=True)
     # Team admin (issue 20): a password an admin set (webapp/temporary_passwords.py). None: the
     # person's own; 1: temporary, good for one login; 0: that login happened.
     temporary_logins: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -503,3 +503,43 @@ class SlashCommand(db.Model):
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "url": self.url,
                 "global": self.room_id is None, "created_at": iso(self.created_at)}
+# -- Sign-in (issue 20): two-factor authentication, recovery codes, single sign-on -----------
+
+
+class TwoFactor(db.Model):
+    """A user's TOTP secret (webapp/twofactor.py): pending until confirmed with a code."""
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(64))  # base32, as authenticator apps take it
+    enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The time step (unix time // 30) of the last code accepted: a code is good once.
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a TOTP code (lost phone); only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OidcIdentity(db.Model):
+    """An OpenID Connect identity (issuer, subject) and the one account it logs in to."""
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_oidc_identities_issuer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

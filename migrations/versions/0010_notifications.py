@@ -87,16 +87,16 @@ def upgrade():
     # The outbox starts at the newest message: nobody is notified of the history before it.
     op.execute("INSERT INTO notify_cursor (id, message_id) SELECT 1, COALESCE(MAX(id), 0) "
                "FROM messages")
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_users_email'), ['email'])
-
+    # A unique index rather than a unique constraint: SQLite adds neither a UNIQUE column nor a
+    # constraint in place, and rebuilding ``users`` (batch mode) with foreign keys on would delete
+    # every row that references a user (ON DELETE CASCADE): tokens, memberships, files.
+    op.add_column('users', sa.Column('email', sa.String(length=254), nullable=True))
+    op.create_index(op.f('ix_users_email'), 'users', ['email'], unique=True)
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_users_email'), type_='unique')
-        batch_op.drop_column('email')
+    op.drop_index(op.f('ix_users_email'), table_name='users')
+    op.drop_column('users', 'email')
 
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))

@@ -27,9 +27,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('status_expires_at')
-        batch_op.drop_column('status_emoji')
-        batch_op.drop_column('status_text')
-        batch_op.drop_column('avatar')
-        batch_op.drop_column('display_name')
+    # Plain DROP COLUMN (SQLite 3.35+), never batch mode's rebuild of ``users``: dropping the old
+    # table with foreign keys on deletes every row that references a user (ON DELETE CASCADE).
+    for column in ('status_expires_at', 'status_emoji', 'status_text', 'avatar', 'display_name'):
+        op.drop_column('users', column)

@@ -61,6 +61,22 @@ def deactivate(name: str):
     click.echo(f"{user.name} is deactivated; logins and tokens ended; connections {reached}")
 
 
+@users.command("reset-2fa")
+@click.argument("name")
+def reset_two_factor(name: str):
+    """Turn two-factor off for NAME (phone and recovery codes lost); they enrol again."""
+    from webapp import twofactor
+
+    try:
+        user = accounts.get_user(name)
+    except AppError as exc:
+        _fail(exc)
+    twofactor.disable(user)
+    accounts.end_sessions(user)
+    audit.record("2fa_reset", target=f"user:{user.name}", details={"by": SHELL})
+    click.echo(f"two-factor is off for {user.name}; their logins ended")
+
+
 @tokens.command("create")
 @click.argument("user")
 @click.argument("name")

@@ -1,6 +1,6 @@
 """Flask-WTF forms: every one carries a CSRF token."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 from webapp.accounts import MIN_PASSWORD
@@ -52,3 +52,41 @@ class InvitationForm(FlaskForm):
     max_uses = IntegerField("Uses", validators=[Optional(), NumberRange(min=1, max=1000)])
     days = IntegerField("Expires after (days)", validators=[Optional(), NumberRange(min=1, max=366)],
                         default=7)
+
+
+# -- Sign-in (issue 20) -----------------------------------------------------------------------
+
+
+class CodeForm(FlaskForm):
+    """A TOTP code, or at login a recovery code instead."""
+
+    code = StringField("Code", validators=[InputRequired(), Length(max=64)])
+
+
+class DisableTwoFactorForm(FlaskForm):
+    secret = PasswordField("A code from your app, or your password",
+                           validators=[InputRequired(), Length(max=256)])
+
+
+# One "@", a dot in the domain, no spaces: enough to catch a typo; the mail server decides the rest.
+_email = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="That is not an e-mail address.")
+
+
+class EmailForm(FlaskForm):
+    """The reset address: whoever sets it can reset the password, so it takes the password."""
+
+    email = EmailField("E-mail address", validators=[Optional(), Length(max=254), _email])
+    email_password = PasswordField("Your password", validators=[InputRequired(), Length(max=256)])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[InputRequired(), Length(max=254), _email])
+
+
+class ResetForm(FlaskForm):
+    new_password = PasswordField(
+        "New password", validators=[InputRequired(), Length(min=MIN_PASSWORD, max=256)]
+    )
+    confirm_password = PasswordField(
+        "Repeat new password", validators=[EqualTo("new_password", "Passwords differ.")]
+    )

@@ -14,15 +14,24 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
-from webapp import accounts, audit
+from webapp import accounts, audit, oidc, twofactor
 from webapp import temporary_passwords as temporary
-from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
+from webapp.auth.forms import (
+    DisableTwoFactorForm,
+    EmailForm,
+    EmptyForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    TokenForm,
+)
 from webapp.auth.registration import (
     INVITATION_REFUSALS,
     closed_page,
     create_account,
     registration_refused,
 )
+from webapp.auth.steps import finish_login
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
 
@@ -119,13 +128,13 @@ def login():
         user = accounts.authenticate(name, form.password.data)
         kind = temporary.login(user) if user is not None else None
         if user is not None and kind != "used":
-            _log_in(user, remember=form.remember.data)
             audit.record("login", actor=user, target=f"user:{user.name}",
                          details={"temporary_password": True} if kind else None)
-            if kind == "first":
+            answer = finish_login(user, remember=form.remember.data)  # or the code first
+            if kind == "first" and not twofactor.enabled(user):
                 flash("You logged in with a temporary password: choose your own now.")
                 return redirect(url_for("auth.settings"))
-            return redirect(url_for("main.index"))
+            return answer
         audit.record("login_failed", target=f"user:{name[:32]}",
                      details={"reason": "temporary_password_used"} if kind else None)
         form.password.errors.append(temporary.USED if kind else "Wrong name or password.")
@@ -163,10 +172,14 @@ def _settings_page(**forms_and_token) -> str:
     from webapp.auth.invitation_views import member_context
 
     context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None,
-               **member_context()}
+               "disable_form": DisableTwoFactorForm(),
+               "email_form": EmailForm(email=current_user.email), **member_context()}
     return render_template(
         "auth/settings.html", **{**context, **forms_and_token},
         tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
+        two_factor=twofactor.enabled(current_user),
+        recovery_codes_left=twofactor.recovery_codes_left(current_user),
+        identities=oidc.identities(current_user),
     )
 
 

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp import accounts, metrics
+from webapp import accounts, metrics, twofactor
 from webapp import validation as v
 from webapp.chat import archive, moderation
 from webapp.chat.folding import fold
@@ -84,6 +84,9 @@ def connect(auth: Any, sid: str | None, *, user: User | None = None, address: st
 
 def _identify(auth: Any, sid: str | None, user: User | None, address: str | None) -> Member:
     if user is not None:
+        if twofactor.required(user, current_app.config):  # a login session; tokens are apart
+            raise AppError("Turn on two-factor authentication in your settings first.",
+                           code="2fa_required", status=403)
         return _account_member(user, sid, address)
     auth = auth if isinstance(auth, dict) else {}
     if "token" in auth:
