@@ -193,7 +193,7 @@ def _compact_now_and_then(app: Flask) -> None:
                 expired = files.expire()
                 audited = audit.purge()
             except Exception:  # a database blip: try again next hour
-                log.exception("compacting the change logs or expiring uploads failed")
+                log.exception("compacting the change logs, expiring uploads or purging the audit log failed")
                 continue
         if audited:
             log.info("audit log: removed %d rows older than %d days", audited,
