@@ -44,6 +44,7 @@ def test_the_console_refuses_those_who_are_not_admins(open_account, accounts, li
     page = open_account(name)
     response = page.page.goto(f"{live_server.url}/admin/users")
     assert response.status == 403
+    expect(page.page.locator("[data-code=forbidden]")).to_contain_text("for admins")
     expect(page.page.locator("body")).not_to_contain_text("Deactivate")
 
 

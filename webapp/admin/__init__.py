@@ -3,7 +3,7 @@
 Admins only (anyone else gets 403), every form CSRF-protected (Flask-WTF, as the account pages)
 and every change audited (webapp/audit.py). docs/operations.md, "Admin console".
 """
-from flask import abort
+from flask import render_template
 from flask_login import current_user
 
 from webapp.admin import pages, rooms  # noqa: F401 - their routes are on bp
@@ -16,7 +16,8 @@ bp.add_app_template_filter(iso, "iso")  # templates/admin/_macros.html: times in
 @bp.before_request
 def _admins_only():
     if not (current_user.is_authenticated and current_user.is_admin):
-        abort(403, "The admin console is for admins.")
+        return render_template("admin/refused.html"), 403
+    return None
 
 
 @bp.after_request

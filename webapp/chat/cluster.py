@@ -200,7 +200,7 @@ def _compact_now_and_then(app: Flask) -> None:
                 retained = retention.expire()
                 audited = audit.purge()
             except Exception:  # a database blip: try again next hour
-                log.exception("compacting the change logs or expiring uploads failed")
+                log.exception("compacting the change logs, expiring uploads or purging the audit log failed")
                 continue
         if retained:
             log.info("retention: removed %d messages past their rooms' retention", retained)
