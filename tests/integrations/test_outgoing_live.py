@@ -7,6 +7,8 @@ import requests
 
 from tests.support import ChatClient, LiveServer, eventually, unique
 
+pytestmark = pytest.mark.e2e
+
 PASSWORD = "a long password here"
 FAST = {"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "WEBHOOK_POLL_SECONDS": "0.2",
         "WEBHOOK_RETRY_SECONDS": "0.2"}
