@@ -1,9 +1,12 @@
 """Slash built-ins on the real server over every transport: Socket.IO (python-socketio), the
 plain WebSocket (/ws) and REST, with what other clients see."""
+import pytest
 import requests
 
 from tests.gateway.conftest import PlainClient
 from tests.support import ChatClient, unique
+
+pytestmark = pytest.mark.e2e
 
 PASSWORD = "a long password here"
 

@@ -7,6 +7,8 @@ import requests
 
 from tests.support import ChatClient, LiveServer, eventually, unique
 
+pytestmark = pytest.mark.e2e
+
 PASSWORD = "a long password here"
 FAST = {"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "WEBHOOK_POLL_SECONDS": "0.2",
         "WEBHOOK_RETRY_SECONDS": "0.2"}
@@ -112,3 +114,34 @@ def test_two_processes_send_each_delivery_once(tmp_path, receiver):
     finally:
         second.stop()
         first.stop()
+
+
+def test_the_example_receiver_verifies_and_answers(server, tmp_path):
+    """examples/webhook_receiver.py, as docs/api.md tells receivers to check, against the server."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, free_port
+
+    token, room = setup_room(server)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    secret = add_webhook(server, token, room, url)
+    log = open(tmp_path / "receiver.log", "w+")  # noqa: SIM115 - the receiver's life
+    receiver = subprocess.Popen([sys.executable, "examples/webhook_receiver.py", "--port", str(port),
+                                 "--secret", secret], cwd=ROOT, stdout=log, stderr=log)
+    try:
+        assert eventually(lambda: "listening" in (tmp_path / "receiver.log").read_text(), timeout=10)
+        post(server, token, room, "hello receiver")
+        assert eventually(lambda: "hello receiver" in (tmp_path / "receiver.log").read_text(),
+                          timeout=20)
+        forged = requests.post(url, data=b'{"message": {}}', timeout=5, headers={
+            "X-Parley-Timestamp": "1", "X-Parley-Signature": "sha256=00"})
+        assert forged.status_code == 401
+        listed = requests.get(f"{server.url}/api/rooms/{room}/webhooks", headers=auth(token),
+                              timeout=10).json()["webhooks"]
+        assert listed[0]["last_status"] == "200"
+    finally:
+        receiver.terminate()
+        receiver.wait(10)
+        log.close()

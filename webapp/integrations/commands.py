@@ -70,7 +70,9 @@ def run(member: Member, data: dict, conn: Any) -> tuple[dict, bool]:
 
 
 def available(member: Member, data: Any) -> dict:
-    """``commands``: the commands usable in a room, for the page's completion list."""
+    """``commands``: the commands usable in a room, for the page's completion list (a read:
+    counted as ``history`` is)."""
+    service.limit(member, "history")
     room = service.member_room(member, v.payload(data))
     listed = [{"name": n, "usage": usage, "builtin": True} for n, (usage, _) in BUILTINS.items()]
     listed += [{"name": c["name"], "usage": f"/{c['name']} ...", "builtin": False}
