@@ -44,8 +44,9 @@ def test_unknown_commands_are_errors_and_double_slash_is_literal(connect):
     assert literal["message"]["text"] == "/frobnicate now" and "kind" not in literal["message"]
     assert call(alice, "message", {"room": "lobby", "text": "/ not a command"})["message"]["text"] \
         == "/ not a command"
+    # a guest has no notification settings to mute (an account's /mute: below)
     assert call(alice, "message", {"room": "lobby", "text": "/mute 1h"})["error"]["code"] \
-        == "not_available"
+        == "forbidden"
 
 
 def test_topic_by_the_owner_only_in_public_rooms(sock, connect):
@@ -143,3 +144,21 @@ def test_a_command_whose_target_turned_private_is_refused(loopback_allowed, sock
     assert call(owner, "message", {"room": "team", "text": "/hook"})["error"]["code"] \
         == "target_refused"
     assert target.requests == []
+
+
+def test_mute_sets_the_rooms_notifications(sock, connect):
+    """/mute is set_notify for the room (webapp/notify/settings.py); guests have no settings."""
+    bob = sock("bob")
+    call(bob, "join", {"room": "lobby"})
+    for_8h = call(bob, "message", {"room": "lobby", "text": "/mute 8h"})
+    assert for_8h["ok"] and for_8h["room"]["room"] == "lobby" and for_8h["room"]["muted_until"]
+    shown = call(bob, "notify_settings", {"room": "lobby"})
+    assert shown["room"]["muted_until"] == for_8h["room"]["muted_until"]
+    assert call(bob, "message", {"room": "lobby", "text": "/mute"})["room"]["muted_until"] == "forever"
+    assert call(bob, "message", {"room": "lobby", "text": "/mute off"})["room"]["muted_until"] is None
+    bad = call(bob, "message", {"room": "lobby", "text": "/mute for a while"})
+    assert bad["error"]["code"] == "invalid_mute"
+    assert call(bob, "history", {"room": "lobby"})["messages"] == []  # nothing was posted
+    guest = connect("gus")
+    call(guest, "join", {"room": "lobby"})
+    assert call(guest, "message", {"room": "lobby", "text": "/mute"})["ok"] is False

@@ -19,3 +19,11 @@ def app(tmp_path):
     with app.app_context():
         upgrade()
     yield app
+
+
+def give_email(app, name: str, address: str) -> None:
+    """Set ``name``'s address as the settings page does (resets.set_email, with the password)."""
+    from webapp import accounts, resets
+
+    with app.app_context():
+        resets.set_email(accounts.get_user(name), address)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.mailbox import Mailbox
+from tests.notify.conftest import give_email
 from tests.socket.conftest import call
 from webapp.extensions import db
 from webapp.notify import delivery, outbox
@@ -37,9 +38,9 @@ def statuses(app) -> list[str]:
 
 
 @pytest.fixture
-def alice_and_bob(users, mailbox):
+def alice_and_bob(app, users, mailbox):
     alice, bob = users("alice"), users("bob")
-    assert call(bob, "set_notify", {"email": "bob@example.test"})["ok"]
+    give_email(app, "bob", "bob@example.test")
     room = call(alice, "dm", {"user": "bob"})["room"]["name"]
     for client in (alice, bob):
         assert call(client, "join", {"room": "general"})["ok"]

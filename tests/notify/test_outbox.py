@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.notify.conftest import give_email
 from tests.socket.conftest import call
 from webapp import create_app
 from webapp.extensions import db
@@ -78,7 +79,7 @@ def test_scanning_again_queues_nothing_twice(app, people, tmp_path):
 
 def test_email_rows_wait_for_the_digest_delay(app, people):
     app.config.update(SMTP_HOST="127.0.0.1", NOTIFY_EMAIL_DELAY=600)
-    assert call(people["bob"], "set_notify", {"email": "bob@example.test"})["ok"]
+    give_email(app, "bob", "bob@example.test")
     assert call(people["alice"], "message", {"room": "general", "text": "@bob read this"})["ok"]
     scan(app)
     assert queued(app) == [("bob", "push", "mention"), ("bob", "email", "mention")]

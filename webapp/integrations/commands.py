@@ -22,9 +22,11 @@ from webapp.errors import AppError, Forbidden, InvalidPayload
 from webapp.extensions import db
 from webapp.integrations import manage, messages, signing, ssrf
 from webapp.models import Message, Room
+from webapp.notify import settings as notify_settings
 
 COMMAND_RE = re.compile(r"/([A-Za-z0-9_-]{1,32})(?:\s+(.*))?", re.DOTALL)
 MAX_TOPIC = 250
+MUTE_RE = re.compile(r"(\d{1,6})\s*([mhd])?")  # /mute 30m, 8h, 2d; a bare number is minutes
 
 # A built-in: (member, room, the text after the name, the message's payload, the connection or
 # None for REST) -> (ack, whether a message was posted).
@@ -133,9 +135,22 @@ def leave(member: Member, room: str, rest: str, data: dict, conn: Any) -> tuple[
 
 @builtin("mute", "/mute [duration]")
 def mute(member: Member, room: str, rest: str, data: dict, conn: Any) -> tuple[dict, bool]:
-    """Mute the room's notifications. Muting is the notifications feature's: the integrator
-    points this at its function; until then it answers ``not_available``."""
-    raise AppError("Muting is not available on this server yet.", code="not_available")
+    """Mute the room's notifications (webapp/notify/settings.py): for a duration such as ``30m``,
+    ``8h`` or ``2d``, or until unmuted; ``/mute off`` unmutes."""
+    words = rest.strip().lower()
+    if words in ("", "forever"):
+        change = {"muted_until": "forever"}
+    elif words in ("off", "0"):
+        change = {"mute_minutes": 0}
+    else:
+        match = MUTE_RE.fullmatch(words)
+        if match is None:
+            raise InvalidPayload("Say how long: /mute 30m, /mute 8h, /mute 2d, or /mute off.",
+                                 code="invalid_mute")
+        amount, unit = int(match[1]), match[2] or "m"
+        change = {"mute_minutes": amount * {"m": 1, "h": 60, "d": 1440}[unit]}
+    answer = notify_settings.change(member, {"room": room, **change})
+    return {"ok": True, "room": answer["room"]}, False
 
 
 # -- custom commands ---------------------------------------------------------------------------

@@ -71,11 +71,18 @@ def deliver(now: datetime | None = None) -> int:
     for row in db.session.scalars(select(Notification).where(Notification.id.in_(ids))).all():
         if row.target == "email":
             emails.setdefault(row.user_id, []).append(row)
-        else:
+        elif _leased(row):
             _push(row, now)
     for user_id, rows in emails.items():
-        digest.send(user_id, rows, now)
+        if all(_leased(row) for row in rows):
+            digest.send(user_id, rows, now)
     return len(ids)
+
+
+def _leased(row: Notification) -> bool:
+    """Whether this process still owns ``row``: after slow sends its lease may have ended, and
+    another process may have claimed the row; then it is that one's to send."""
+    return datetime.now(UTC) < _aware(row.lease_until)
 
 
 def settle(row: Notification, status: str, error: str | None = None) -> None:

@@ -4,14 +4,12 @@ address, and the browsers subscribed to Web Push. The ``notify_settings``, ``set
 from __future__ import annotations
 
 import ipaddress
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from webapp import mail
 from webapp import validation as v
@@ -26,7 +24,6 @@ from webapp.notify.models import LEVELS, NotifyAccount, NotifySetting, PushSubsc
 FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # "until I unmute"
 MAX_MUTE_MINUTES = 366 * 24 * 60
 MAX_SUBSCRIPTIONS = 10  # browsers per account; the oldest goes when an eleventh subscribes
-EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def _account(member: Member) -> int:
@@ -146,23 +143,12 @@ def _change_account(user_id: int, data: dict) -> None:
     if "digest_minutes" in data:
         prefs.digest_minutes = v.optional_int(data, "digest_minutes", 1, 7 * 24 * 60)
     if "email" in data:
-        db.session.get(User, user_id).email = _email(data["email"])
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise AppError("Another account uses that e-mail address.", code="email_taken",
-                       status=409) from None
-
-
-def _email(value: Any) -> str | None:
-    """An address as stored: lower-cased (unique case-insensitively), or None to remove it."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > 254 or not EMAIL_RE.fullmatch(value.strip()):
-        raise InvalidPayload("'email' must be an e-mail address like name@example.com.",
-                             code="invalid_email")
-    return value.strip().lower()
+        # The address is where password resets go: whoever sets it can take the account over,
+        # so it is set on the settings page with the password (webapp/resets.py), never with a
+        # session or an API token alone. Digests go to that address.
+        raise AppError("Set your e-mail address on the settings page (it needs your password).",
+                       code="email_needs_password", status=403)
+    db.session.commit()
 
 
 def subscribe(member: Member, data: Any) -> dict:

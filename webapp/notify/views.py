@@ -69,10 +69,10 @@ def _section_context() -> dict:
 @bp.post("/notify/settings")
 @login_required
 def save_settings():
-    """The section's form (CSRF-protected like every page form): e-mail and digests, push."""
+    """The section's form (CSRF-protected like every page form): digests and push (the address
+    digests go to is the account's, set in the E-mail section with the password)."""
     form = request.form
-    data = {"email": form.get("email", "").strip() or None,
-            "email_digest": form.get("email_digest") == "on", "push": form.get("push") == "on"}
+    data = {"email_digest": form.get("email_digest") == "on", "push": form.get("push") == "on"}
     if form.get("digest_minutes", "").strip():
         raw = form["digest_minutes"].strip()
         data["digest_minutes"] = int(raw) if raw.isdigit() and len(raw) < 7 else raw
