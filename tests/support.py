@@ -69,9 +69,11 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.read_log()}")
             try:
-                if requests.get(self.url + "/api/healthz", timeout=1).ok:
+                if requests.get(self.url + "/api/healthz", timeout=5).ok:
                     return
-            except requests.ConnectionError:
+            # Not listening yet, or (a loaded machine) listening but too busy starting to answer
+            # within the request's timeout: ask again until the deadline.
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"server did not answer in {timeout}s: {self.read_log()}")
