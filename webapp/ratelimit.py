@@ -16,7 +16,7 @@ from limits.strategies import FixedWindowRateLimiter
 from webapp.redisguard import Breaker, client_options
 
 ACTIONS = ("message", "edit", "react", "typing", "join", "create_room", "invite", "history", "search",
-           "upload", "login", "register", "block")
+           "upload", "login", "register", "block", "read", "mention_all")
 # Limits an address gets as stated rather than multiplied: they are about guessing passwords and
 # minting accounts, which sharing an address does not make more legitimate.
 PER_ADDRESS_AS_STATED = ("login", "register")

@@ -51,3 +51,15 @@ def invited(room: str, by: str, user_id: int) -> None:
 def kicked(room: str, by: str, sid: str) -> None:
     """One connection was taken out of ``room``: to that connection (Socket.IO or /ws)."""
     socketio.emit("kicked", {"room": room, "by": by}, to=sid)
+
+
+# -- read state (issue 18) ----------------------------------------------------------------------
+def read(user_id: int, ack: dict) -> None:
+    """A user's read position moved: to every connection of theirs (tabs, devices, bots)."""
+    event = {k: ack[k] for k in ("room", "last_read", "unread", "mentions")}
+    socketio.emit("read", event, to=f"user:{user_id}")
+
+
+def receipt(room: str, user: str, last_read: int) -> None:
+    """How far ``user`` has read, to a conversation or small private room (read receipts)."""
+    socketio.emit("receipt", {"room": room, "user": user, "last_read": last_read}, to=room)
