@@ -69,7 +69,7 @@ def test_reading_on_one_connection_clears_the_others(three):
 
 
 def test_marks_never_move_back_and_repeats_change_nothing(three):
-    laptop, phone, alice, posted = three
+    laptop, phone, _alice, posted = three
     call(laptop, "read", {"room": ROOM, "seq": posted[2]["seq"]})
     phone.get_received()
     for seq in (posted[0]["seq"], posted[2]["seq"]):  # older, then the same again
@@ -80,7 +80,7 @@ def test_marks_never_move_back_and_repeats_change_nothing(three):
 
 
 def test_a_read_by_id_uses_the_seq_the_message_was_posted_with(three):
-    laptop, phone, alice, posted = three
+    laptop, _phone, alice, posted = three
     edited = call(alice, "edit", {"room": ROOM, "id": posted[0]["id"], "text": "m0, edited"})
     assert edited["message"]["seq"] > posted[2]["seq"]  # an edit moves the message's seq
     ack = call(laptop, "read", {"room": ROOM, "id": posted[0]["id"]})
@@ -88,7 +88,7 @@ def test_a_read_by_id_uses_the_seq_the_message_was_posted_with(three):
 
 
 def test_a_seq_beyond_the_room_reads_all_there_is_and_no_more(three):
-    laptop, phone, alice, posted = three
+    laptop, _phone, alice, posted = three
     ack = call(laptop, "read", {"room": ROOM, "seq": 10**9})
     assert ack["last_read"] == posted[2]["seq"] and ack["unread"] == 0
     post(alice, "later")
@@ -133,7 +133,7 @@ def test_a_first_join_of_a_public_room_starts_at_its_present(account):
 
 
 def test_guests_keep_their_marks_for_the_connection_only(app, connect, three):
-    laptop, phone, alice, posted = three
+    _laptop, _phone, alice, _posted = three
     guest = connect("gus")
     assert call(guest, "join", {"room": ROOM})["unread"] == 0
     first, second = post(alice, "for gus"), post(alice, "and more")
@@ -162,7 +162,7 @@ def test_guests_keep_their_marks_for_the_connection_only(app, connect, three):
     ({"room": "nowhere", "seq": 1}, "not_found"),
 ])
 def test_bad_reads_are_refused_and_store_nothing(app, three, payload, code):
-    laptop, phone, alice, posted = three
+    laptop, phone, _alice, _posted = three
     with app.app_context():
         before = db.session.scalars(select(RoomRead.last_read_seq)).all()
     ack = call(laptop, "read", payload)
