@@ -218,6 +218,9 @@ class Message(db.Model):
             "reactions": reactions or [],
             "pinned": self.pinned_at is not None,
             "files": files or [],
+            # The seq it was posted with (``seq`` moves with later changes): read positions
+            # and receipts compare with it.
+            "posted_seq": self.posted_seq,
             "mentions": mentions or [],
             "mentions_all": self.mentions_all,
         }

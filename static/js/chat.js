@@ -5,6 +5,7 @@ import { AROUND_PAGE, fetchAround, fetchLatest, fetchNewer, fetchOlder, HISTORY_
 import { notifyMention, pageHidden } from "./notify.js";
 import { Outbox } from "./outbox.js";
 import { PresenceNotices } from "./presence.js";
+import { ReadState } from "./reads.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
 import { cannotScroll, followingBottom, isNearBottom, keepingPosition, scrollToBottom } from "./scroll.js";
@@ -34,8 +35,14 @@ export class Chat {
       onTransport: (name) => view.renderTransport(name),
       onConnect: (first) => this.onConnect(first),
       onRefused,
-      events: { message: (message) => this.onMessage(message), ...roomEvents(this) },
+      events: {
+        message: (message) => this.onMessage(message),
+        read: (event) => this.reads.onRead(event),
+        receipt: (event) => this.reads.onReceipt(event),
+        ...roomEvents(this),
+      },
     }, { resumed });
+    this.reads = new ReadState(this); // the server's read state: badges, `read`, "seen"
     this.search = new Search(this);
     // Files waiting to go with the next message; a send waiting for its uploads goes when they are done.
     this.tray = new Tray({
@@ -100,6 +107,7 @@ export class Chat {
     view.renderRoomList(this.store);
     view.renderRoomHeader(this.store);
     view.renderTimeline(this.store);
+    this.reads.renderSeen();
     this.renderPending();
     view.renderMembers(this.store);
     view.renderTyping(this.store);
@@ -176,6 +184,7 @@ export class Chat {
     const invited = [...this.store.invitations.values()].filter((room) => !listed.has(room.name));
     this.store.directory = [...rooms, ...invited];
     view.renderRoomList(this.store);
+    this.reads.listed(rooms);
   }
 
   // -- rooms -------------------------------------------------------------------------------------
@@ -223,6 +232,8 @@ export class Chat {
       if (moderated !== this.store.canModerate(name)) view.renderTimeline(this.store);
     }
     view.renderRoomList(this.store);
+    this.reads.apply(room, ack);
+    if (this.isActive(room)) this.reads.markRead();
     return null;
   }
 
@@ -391,6 +402,7 @@ export class Chat {
     view.renderJumpLatest(room);
     if (room.detached && !keepPlace) this.jumpToLatest();
     else this.fillScreen(room);
+    this.reads.markRead();
   }
 
   // -- messages ----------------------------------------------------------------------------------
@@ -439,6 +451,8 @@ export class Chat {
     if (this.isActive(room)) view.insertItem(this.store, index);
     if (isDm(room.name) && !mine) this.learnPeer(room.name, [message.author]);
     if (unread) this.countUnread(room, message);
+    else if (fresh && this.isActive(room)) this.reads.markRead();
+    if (this.isActive(room) && room.receipts) this.reads.renderSeen();
     return true;
   }
 
@@ -454,7 +468,7 @@ export class Chat {
 
   countUnread(room, message) {
     room.unread += 1;
-    const forMe = mentions(message.text, this.store.me);
+    const forMe = mentions(message.text, this.store.me) || mentionsMe(message, this.store.me);
     // Everything in a DM is for me: it counts like a mention.
     if (forMe || isDm(room.name)) room.mentions += 1;
     view.renderRoomList(this.store);
@@ -493,6 +507,7 @@ export class Chat {
   /** The tab is visible again: what arrived in the room in view has been seen. */
   seen() {
     const room = this.store.activeRoom;
+    this.reads.markRead();
     if (pageHidden() || !room || !room.unread) return;
     room.unread = 0;
     room.mentions = 0;
@@ -810,6 +825,7 @@ export class Chat {
   /** Scrolled to the bottom: the newer page of a stretch of the past, or the jump button goes. */
   reachedBottom() {
     const room = this.store.activeRoom;
+    this.reads.markRead();
     if (room && room.detached) this.loadNewer();
     else view.renderJumpLatest(room, { hide: true });
   }
@@ -954,6 +970,12 @@ export class Chat {
  * The message an ack answered, with the files it was sent with: an ack to a retried send (the
  * same client_id, the message already stored) describes the stored message without its files.
  */
+/** The server says the message mentions me: by name, or @room / @here (issue 18). */
+function mentionsMe(message, me) {
+  const named = Array.isArray(message.mentions) && message.mentions.some((name) => name.toLowerCase() === me.toLowerCase());
+  return named || message.mentions_all === "room" || message.mentions_all === "here";
+}
+
 function withFiles(message, entry) {
   if (!entry.files || !entry.files.length || !message || (message.files && message.files.length)) return message;
   return { ...message, files: entry.files };
