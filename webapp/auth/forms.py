@@ -45,3 +45,10 @@ class TokenForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """For POST-only buttons (log out, revoke): the CSRF token is the whole form."""
+
+
+class ReceiptsForm(FlaskForm):
+    """Read receipts (issue 18): whether others see how far you have read."""
+
+    send_receipts = BooleanField("Let others see what I have read (\u201cSeen\u201d in direct messages "
+                                 "and small private rooms)")

@@ -15,7 +15,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_DURATION, COOKIE_NAME
 
 from webapp import accounts
-from webapp.auth.forms import EmptyForm, LoginForm, PasswordForm, RegisterForm, TokenForm
+from webapp.auth.forms import (
+    EmptyForm,
+    LoginForm,
+    PasswordForm,
+    ReceiptsForm,
+    RegisterForm,
+    TokenForm,
+)
 from webapp.errors import AppError
 from webapp.extensions import login_manager, ratelimits
 
@@ -134,7 +141,8 @@ def settings():
 
 
 def _settings_page(**forms_and_token) -> str:
-    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None}
+    context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None,
+               "receipts_form": ReceiptsForm(send_receipts=current_user.send_receipts)}
     return render_template(
         "auth/settings.html", **{**context, **forms_and_token},
         tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
@@ -180,4 +188,23 @@ def revoke(token_id: int):
         token = accounts.revoke_token(current_user, token_id)
         disconnect_token(token.id)
         flash(f"Token '{token.name}' revoked; its connections were closed.")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.post("/read-receipts")
+@login_required
+def read_receipts():
+    """The settings page's receipts checkbox: the ``read_receipts`` operation, from a form."""
+    form = ReceiptsForm()
+    if form.validate_on_submit():
+        from webapp.chat import reads, service
+
+        member = service.connect(None, None, user=current_user._get_current_object(),
+                                 address=request.remote_addr)
+        try:
+            reads.set_receipts(member, {"on": form.send_receipts.data})
+        except AppError as exc:
+            flash(exc.message)
+        else:
+            flash("Read receipts are on." if form.send_receipts.data else "Read receipts are off.")
     return redirect(url_for("auth.settings"))
