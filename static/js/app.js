@@ -2,6 +2,7 @@
 import { Chat } from "./chat.js";
 import { wireAttachments } from "./composer-files.js";
 import { byId } from "./dom.js";
+import { wireMentions } from "./mentions-view.js";
 import { wireMessageActions } from "./message-actions.js";
 import * as notify from "./notify.js";
 import * as people from "./people.js";
@@ -231,6 +232,7 @@ function wire() {
   });
   wireMessageActions(() => chat, { onPerson: (name) => chat && people.showPerson(chat, name) });
   wireSearch(() => chat);
+  wireMentions(() => chat);
   wireAttachments(() => chat, { onGuestDrop: () => toast("Guests cannot share files: log in or register to send them.", "info") });
   on("member-list", "click", (event) => {
     const button = event.target.closest("button[data-name]");

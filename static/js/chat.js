@@ -391,7 +391,7 @@ export class Chat {
     if (this.store.editing && this.store.editing.room !== name) this.store.editing = null;
     // A thread or the pins belong to their room; search results to none.
     const { detail } = this.store;
-    if (detail && detail.mode !== "search" && detail.room !== name) this.store.detail = null;
+    if (detail && detail.mode !== "search" && detail.mode !== "mentions" && detail.room !== name) this.store.detail = null;
     this.store.active = name;
     room.unread = 0;
     room.mentions = 0;

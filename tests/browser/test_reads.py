@@ -63,3 +63,26 @@ def test_a_dm_shows_seen_under_what_the_other_read(open_account, accounts, live_
         alice.screenshot("dm-seen")
     finally:
         bob.close()
+
+
+def test_the_mentions_view_lists_them_and_opens_one_in_its_room(open_account, accounts, live_server):
+    elsewhere = unique("elsewhere")
+    alice_name, bob_name = accounts.make("alice", "bob", tokens=True)
+    alice = open_account(alice_name)
+    bob = ChatClient(live_server.url, bob_name).connect(token=accounts.tokens[bob_name])
+    try:
+        assert bob.call("join", {"room": elsewhere})["ok"]
+        said = bob.call("message", {"room": elsewhere, "text": f"@{alice_name} can you check?"})
+        assert said["ok"]
+        assert bob.call("message", {"room": elsewhere, "text": "unrelated"})["ok"]
+        alice.page.locator("#open-mentions").click()
+        hits = alice.page.locator("#mention-list .mention-open")
+        expect(hits).to_have_count(1)
+        expect(hits.first).to_contain_text("can you check?")
+        alice.screenshot("mentions-view")
+        hits.first.click()
+        expect(alice.title).to_have_text(f"#{elsewhere}")
+        expect(alice.message_item(f"@{alice_name} can you check?")).to_have_class(
+            re.compile(r"\bmentions-me\b"))
+    finally:
+        bob.close()
