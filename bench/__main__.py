@@ -1,5 +1,6 @@
 """``python -m bench run [--quick|--full]`` runs the scenarios; ``report`` rewrites the docs;
-``search [--messages N]`` times search over a large room set (bench/search.py)."""
+``search [--messages N]`` times search over a large room set (bench/search.py); ``reads
+[--messages N]`` times read state with a room of a million messages (bench/reads.py)."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import search
 
         return search.main(words[1:])
+    if words[:1] == ["reads"]:
+        from bench import reads
+
+        return reads.main(words[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the scenarios and write results and the docs page")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import DateTime, bindparam, func, literal, or_, select, text
+from sqlalchemy import DateTime, bindparam, func, literal, or_, select, text, union_all
 
 from webapp import validation as v
 from webapp.chat import service
@@ -54,34 +54,49 @@ class Marked:
 
 
 # -- counting ----------------------------------------------------------------------------------
-def unread(room_id: int, last_read: int, member: Member) -> int:
-    """Live messages of others posted after ``last_read``, at most ``UNREAD_CAP``."""
+def _others(member: Member):
     if member.user_id is not None:
-        others = or_(Message.user_id.is_(None), Message.user_id != member.user_id)
-    else:
-        others = or_(Message.guest.is_(False), Message.author != member.name)
+        return or_(Message.user_id.is_(None), Message.user_id != member.user_id)
+    return or_(Message.guest.is_(False), Message.author != member.name)
+
+
+def _unread_query(room_id: int, last_read: int, member: Member):
+    """Live messages of others posted after ``last_read``, at most ``UNREAD_CAP``: one bounded
+    range of the (room_id, posted_seq) index."""
     window = (select(literal(1)).where(
         Message.room_id == room_id, Message.posted_seq > last_read,
-        Message.deleted_at.is_(None), others).limit(UNREAD_CAP).subquery())
-    return db.session.scalar(select(func.count()).select_from(window))
+        Message.deleted_at.is_(None), _others(member)).limit(UNREAD_CAP).subquery())
+    return select(func.count()).select_from(window).scalar_subquery()
 
 
-def mentions(room_id: int, last_read: int, user_id: int | None) -> int:
+def _mentions_query(room_id: int, last_read: int, user_id: int):
     """Messages mentioning the user (by name, @room, @here) posted after ``last_read``."""
-    if user_id is None:
-        return 0
     window = (select(literal(1)).where(
         Mention.user_id == user_id, Mention.room_id == room_id,
         Mention.posted_seq > last_read).limit(UNREAD_CAP).subquery())
-    return db.session.scalar(select(func.count()).select_from(window))
+    return select(func.count()).select_from(window).scalar_subquery()
+
+
+def states(member: Member, positions: dict[int, int]) -> dict[int, dict]:
+    """``{room_id: {last_read, unread, mentions}}`` for rooms at the given positions: one
+    statement (one round trip) for them all, each room's counts a bounded index range."""
+    if not positions:
+        return {}
+    rows = [select(literal(room_id).label("room_id"),
+                   _unread_query(room_id, last, member).label("unread"),
+                   (_mentions_query(room_id, last, member.user_id) if member.user_id is not None
+                    else literal(0)).label("mentions"))
+            for room_id, last in positions.items()]
+    found = db.session.execute(union_all(*rows) if len(rows) > 1 else rows[0]).all()
+    return {row.room_id: {"last_read": positions[row.room_id], "unread": row.unread,
+                          "mentions": row.mentions} for row in found}
 
 
 def state(room_id: int, last_read: int | None, member: Member) -> dict:
     """``{last_read, unread, mentions}`` of one room; all None for a room without a position."""
     if last_read is None:
         return {"last_read": None, "unread": None, "mentions": None}
-    return {"last_read": last_read, "unread": unread(room_id, last_read, member),
-            "mentions": mentions(room_id, last_read, member.user_id)}
+    return states(member, {room_id: last_read})[room_id]
 
 
 def position(member: Member, room_id: int, room: str) -> int | None:
@@ -103,12 +118,14 @@ def annotate(member: Member | None, rooms: list[dict]) -> list[dict]:
         .outerjoin(RoomRead, (RoomRead.room_id == Room.id) & (RoomRead.user_id == member.user_id))
         .where(Room.name.in_([r["name"] for r in rooms]))).all()
     by_name = {row.name: row for row in found}
+    positions = {row.id: row.last_read_seq or 0 for row in found
+                 if row.last_read_seq is not None or row.kind != "public"}
+    counted = states(member, positions)
+    empty = {"last_read": None, "unread": None, "mentions": None}
     for room in rooms:
         row = by_name.get(room["name"])
-        if row is None:
-            continue
-        last = row.last_read_seq if row.last_read_seq is not None or row.kind == "public" else 0
-        room.update(state(row.id, last, member))
+        if row is not None:
+            room.update(counted.get(row.id, empty))
     return rooms
 
 
