@@ -1,6 +1,7 @@
 """``python -m bench run [--quick|--full]`` runs the scenarios; ``report`` rewrites the docs;
 ``search [--messages N]`` times search over a large room set (bench/search.py); ``scaleout``
-measures the message path across two processes through Redis (bench/scaleout.py)."""
+measures the message path across two processes through Redis (bench/scaleout.py); ``reads
+[--messages N]`` times read state with a room of a million messages (bench/reads.py)."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import scaleout
 
         return scaleout.main(words[1:])
+    if words[:1] == ["reads"]:
+        from bench import reads
+
+        return reads.main(words[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the scenarios and write results and the docs page")

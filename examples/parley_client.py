@@ -63,6 +63,12 @@ kinds (the rooms' content) one at a time, under the client's lock -- none may bl
 
 So an app can keep its own copy of a room with callbacks alone: add on ``"message"``, replace
 with ``data["message"]`` on a change, remove on ``"message_deleted"``.
+
+**Read state** (accounts): ``read(room, seq=...)`` or ``read(room, id=...)`` marks the room read
+up to there for the account, on every device (``{"last_read", "unread", "mentions"}``; a mark
+never moves back). ``on_read(callback)``: the account read a room elsewhere (another bot or tab
+of it); ``on_receipt(callback)`` and ``receipts(room)``: how far the other members of a DM or
+small private room have read (``{name: last_read}``, from the join and ``receipt`` events).
 """
 from __future__ import annotations
 
@@ -174,6 +180,7 @@ class _Room:
         self.unannounced: set[int] = set()
         self.given = 0  # the highest id given to "message"
         self.error: ParleyError | None = None  # the server refused to let us in
+        self.receipts: dict[str, int] = {}  # how far each other member has read (read receipts)
 
 
 class ParleyClient:
@@ -299,6 +306,33 @@ class ParleyClient:
                   (("display_name", display_name), ("status", status)) if value is not KEEP}
         return self._request("set_profile", wanted, timeout)["profile"]
 
+    def read(self, room: str, seq: int | None = None, id: int | None = None,
+             timeout: float = 30.0) -> dict:
+        """Mark ``room`` read up to ``seq`` (or message ``id``) for the account, on every device;
+        answers ``{"room", "last_read", "unread", "mentions"}``. A repeat changes nothing."""
+        if (seq is None) == (id is None):
+            raise ValueError("give one of seq and id")
+        mark = {"seq": seq} if id is None else {"id": id}
+        answer = self._request("read", {"room": room, **mark}, timeout)
+        return {k: answer[k] for k in ("room", "last_read", "unread", "mentions")}
+
+    def on_read(self, callback) -> None:
+        """``callback({"room", "last_read", "unread", "mentions"})`` when the account read a room
+        on another connection."""
+        self.on("read", callback)
+
+    def on_receipt(self, callback) -> None:
+        """``callback({"room", "user", "last_read"})`` when a member of a DM or small private room
+        read further (``receipts(room)`` is up to date by then)."""
+        self.on("receipt", callback)
+
+    def receipts(self, room: str) -> dict[str, int]:
+        """How far the other members of ``room`` have read: ``{name: last_read}`` (DMs and small
+        private rooms; empty elsewhere)."""
+        with self._lock:
+            state = self._rooms.get(room)
+            return dict(state.receipts) if state else {}
+
     def messages(self, room: str) -> list[dict]:
         """This client's view of ``room``: every message it has, once each, in id order."""
         with self._lock:
@@ -389,6 +423,7 @@ class ParleyClient:
         for kind in CHANGES:
             sio.on(kind, functools.partial(self._on_change, kind))
         sio.on("resync", self._on_resync)
+        sio.on("receipt", self._on_receipt)
         sio.on("*", lambda event, data=None: self._fire(event, data))  # presence, typing, ...
         try:
             sio.connect(self._url, auth=self._auth, headers=self.headers,
@@ -403,6 +438,14 @@ class ParleyClient:
         log.info("connected (%s)", sio.transport())
         return None
 
+    def _on_receipt(self, data: dict) -> None:
+        with self._lock:
+            room = self._rooms.get(data.get("room"))
+            if room is not None:
+                room.receipts[data["user"]] = max(room.receipts.get(data["user"], 0),
+                                                  data["last_read"])
+        self._fire("receipt", data)
+
     def _sync(self, name: str, join: bool) -> None:
         """(Re)join ``name`` if asked, then bring it up to date: ``sync`` from its seq."""
         with self._lock:
@@ -414,6 +457,7 @@ class ParleyClient:
             if join:
                 ack = self._checked(self._call("join", {"room": name}))
                 with self._lock:
+                    room.receipts.update(ack.get("receipts") or {})
                     if room.seq is None:  # the first join: the view starts with its history
                         history = ack["history"]
                         room.floor = history[0]["id"] if history else 0

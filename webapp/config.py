@@ -290,6 +290,16 @@ class Config:
         self.OIDC_ADMIN_GROUP = env.get("OIDC_ADMIN_GROUP") or None
         self.OIDC_GROUPS_CLAIM = env.get("OIDC_GROUPS_CLAIM", "groups")
         self.OIDC_LABEL = env.get("OIDC_LABEL", "single sign-on")
+        # -- read state, mentions, read receipts (issue 18; webapp/chat/reads.py, mentions.py) --
+        # Read marks per user: the page sends one (throttled) as a room's bottom comes into view;
+        # a few tabs and devices a second at most. A script marking in a loop is slowed down.
+        self.RATE_LIMIT_READ = env.get("RATE_LIMIT_READ", "120 per minute")
+        # @room / @here notify a whole room: a few an hour from one person is plenty; over the
+        # limit they stay plain text.
+        self.RATE_LIMIT_MENTION_ALL = env.get("RATE_LIMIT_MENTION_ALL", "5 per 10 minutes")
+        # Receipts ("seen") are shown in DMs and in private rooms of at most this many members:
+        # beyond, "seen by" lists grow long and each read would be sent to many.
+        self.RECEIPTS_MAX_MEMBERS = int(env.get("RECEIPTS_MAX_MEMBERS", "20"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -65,6 +65,9 @@ class User(UserMixin, db.Model):
     session_secret: Mapped[str] = mapped_column(
         String(32), default=new_session_secret, server_default=""
     )
+    # Read state (issue 18): whether others in DMs and small private rooms see how far this user
+    # has read (``receipt`` events, the join ack's ``receipts``).
+    send_receipts: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Notifications (e-mail digests) and password resets write here; stored lower-cased
     # (webapp/notify/settings.py), so the unique key makes addresses unique case-insensitively.
     email: Mapped[str | None] = mapped_column(String(254), nullable=True, unique=True, index=True)
@@ -185,6 +188,8 @@ class Message(db.Model):
         Index("ix_messages_room_id_id", "room_id", "id"),
         # The change log: "room X, changes after seq N" (``sync``), one index range scan.
         Index("ix_messages_room_id_seq", "room_id", "seq"),
+        # Unread counts: "room X, posted after N", a bounded index range (webapp/chat/reads.py).
+        Index("ix_messages_room_id_posted_seq", "room_id", "posted_seq"),
         # Never reuse the id of a deleted newest message: clients page with "after=<last id>".
         {"sqlite_autoincrement": True},
     )
@@ -205,6 +210,11 @@ class Message(db.Model):
     # docs/protocol.md: message, message_edited, message_deleted, reaction, pin, replies).
     seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
     last_change: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
+    # The seq the message was posted with; ``seq`` moves with every later change, this never
+    # does. Read positions (``room_reads``) and mentions are counted on it.
+    posted_seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    # "room" or "here" when the text says @room / @here and its author may say so; else None.
+    mentions_all: Mapped[str | None] = mapped_column(String(8), nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # A reply names its thread's root (always a root: a reply to a reply joins the root's thread).
@@ -220,7 +230,7 @@ class Message(db.Model):
     room: Mapped[Room] = relationship(back_populates="messages")
 
     def to_dict(self, room_name: str | None = None, reactions: list | None = None,
-                files: list | None = None) -> dict:
+                files: list | None = None, mentions: list | None = None) -> dict:
         """The message as clients get it (docs/protocol.md, "The message object")."""
         return {
             "id": self.id,
@@ -237,6 +247,11 @@ class Message(db.Model):
             "reactions": reactions or [],
             "pinned": self.pinned_at is not None,
             "files": files or [],
+            # The seq it was posted with (``seq`` moves with later changes): read positions
+            # and receipts compare with it.
+            "posted_seq": self.posted_seq,
+            "mentions": mentions or [],
+            "mentions_all": self.mentions_all,
             # The group commit's rows (groupcommit.StoredMessage) carry no meta: plain messages.
             **(json.loads(meta) if (meta := getattr(self, "meta", None)) else {}),
         }
@@ -543,3 +558,42 @@ class OidcIdentity(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- read state and mentions (issue 18) ---------------------------------------------------------
+class RoomRead(db.Model):
+    """How far a user has read a room: every message posted with a seq up to ``last_read_seq``.
+    Only ever moves forward (webapp/chat/reads.py)."""
+
+    __tablename__ = "room_reads"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    last_read_seq: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Mention(db.Model):
+    """A message that mentions a user: by name (``via`` "name"), or through @room / @here, for
+    each account it reached when posted (webapp/chat/mentions.py). Counted after a read
+    position by (user, room, posted_seq); listed newest first by (user, message)."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        Index("ix_mentions_user_id_room_id_posted_seq", "user_id", "room_id", "posted_seq"),
+        Index("ix_mentions_user_id_message_id", "user_id", "message_id"),
+    )
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    posted_seq: Mapped[int] = mapped_column(BigId)
+    via: Mapped[str] = mapped_column(String(8), default="name", server_default="name")

@@ -4,6 +4,7 @@ import { reportActivity } from "./activity.js";
 import { wireAttachments } from "./composer-files.js";
 import { openLinked } from "./deeplink.js";
 import { byId } from "./dom.js";
+import { wireMentions } from "./mentions-view.js";
 import { wireMessageActions } from "./message-actions.js";
 import * as notify from "./notify.js";
 import * as people from "./people.js";
@@ -249,6 +250,7 @@ function wire() {
   });
   wireMessageActions(() => chat, { onPerson: (name) => chat && people.showPerson(chat, name) });
   wireSearch(() => chat);
+  wireMentions(() => chat);
   wireAttachments(() => chat, { onGuestDrop: () => toast("Guests cannot share files: log in or register to send them.", "info") });
   on("member-list", "click", (event) => {
     const button = event.target.closest("button[data-name]");

@@ -8,6 +8,7 @@ import { CommandMenu, isCommand, runCommand } from "./commands.js";
 import { Integrations } from "./integrations.js";
 import { PresenceNotices } from "./presence.js";
 import { applyProfile, connectProfiles, refreshProfiles } from "./profiles.js";
+import { ReadState } from "./reads.js";
 import * as view from "./render.js";
 import { mentions } from "./richtext.js";
 import { cannotScroll, followingBottom, isNearBottom, keepingPosition, scrollToBottom } from "./scroll.js";
@@ -37,8 +38,15 @@ export class Chat {
       onTransport: (name) => view.renderTransport(name),
       onConnect: (first) => this.onConnect(first),
       onRefused,
-      events: { message: (message) => this.onMessage(message), ...roomEvents(this), profile: applyProfile },
+      events: {
+        message: (message) => this.onMessage(message),
+        read: (event) => this.reads.onRead(event),
+        receipt: (event) => this.reads.onReceipt(event),
+        profile: applyProfile,
+        ...roomEvents(this),
+      },
     }, { resumed });
+    this.reads = new ReadState(this); // the server's read state: badges, `read`, "seen"
     // People's display names, avatars and statuses (profiles.js); the member list shows statuses.
     connectProfiles((names) => this.conn.request("profiles", { names }), () => view.renderMembers(this.store));
     this.search = new Search(this);
@@ -107,6 +115,7 @@ export class Chat {
     view.renderRoomList(this.store);
     view.renderRoomHeader(this.store);
     view.renderTimeline(this.store);
+    this.reads.renderSeen();
     this.renderPending();
     view.renderMembers(this.store);
     view.renderTyping(this.store);
@@ -185,6 +194,7 @@ export class Chat {
     const invited = [...this.store.invitations.values()].filter((room) => !listed.has(room.name));
     this.store.directory = [...rooms, ...invited];
     view.renderRoomList(this.store);
+    this.reads.listed(rooms);
   }
 
   // -- rooms -------------------------------------------------------------------------------------
@@ -233,6 +243,8 @@ export class Chat {
       if (moderated !== this.store.canModerate(name)) view.renderTimeline(this.store);
     }
     view.renderRoomList(this.store);
+    this.reads.apply(room, ack);
+    if (this.isActive(room)) this.reads.markRead();
     return null;
   }
 
@@ -390,7 +402,7 @@ export class Chat {
     if (this.store.editing && this.store.editing.room !== name) this.store.editing = null;
     // A thread or the pins belong to their room; search results to none.
     const { detail } = this.store;
-    if (detail && detail.mode !== "search" && detail.room !== name) this.store.detail = null;
+    if (detail && detail.mode !== "search" && detail.mode !== "mentions" && detail.room !== name) this.store.detail = null;
     this.store.active = name;
     room.unread = 0;
     room.mentions = 0;
@@ -401,6 +413,7 @@ export class Chat {
     view.renderJumpLatest(room);
     if (room.detached && !keepPlace) this.jumpToLatest();
     else this.fillScreen(room);
+    this.reads.markRead();
   }
 
   // -- messages ----------------------------------------------------------------------------------
@@ -449,6 +462,8 @@ export class Chat {
     if (this.isActive(room)) view.insertItem(this.store, index);
     if (isDm(room.name) && !mine) this.learnPeer(room.name, [message.author]);
     if (unread) this.countUnread(room, message);
+    else if (fresh && this.isActive(room)) this.reads.markRead();
+    if (this.isActive(room) && room.receipts) this.reads.renderSeen();
     return true;
   }
 
@@ -464,7 +479,7 @@ export class Chat {
 
   countUnread(room, message) {
     room.unread += 1;
-    const forMe = mentions(message.text, this.store.me);
+    const forMe = mentions(message.text, this.store.me) || mentionsMe(message, this.store.me);
     // Everything in a DM is for me: it counts like a mention.
     if (forMe || isDm(room.name)) room.mentions += 1;
     view.renderRoomList(this.store);
@@ -503,6 +518,7 @@ export class Chat {
   /** The tab is visible again: what arrived in the room in view has been seen. */
   seen() {
     const room = this.store.activeRoom;
+    this.reads.markRead();
     if (pageHidden() || !room || !room.unread) return;
     room.unread = 0;
     room.mentions = 0;
@@ -829,6 +845,7 @@ export class Chat {
   /** Scrolled to the bottom: the newer page of a stretch of the past, or the jump button goes. */
   reachedBottom() {
     const room = this.store.activeRoom;
+    this.reads.markRead();
     if (room && room.detached) this.loadNewer();
     else view.renderJumpLatest(room, { hide: true });
   }
@@ -973,6 +990,12 @@ export class Chat {
  * The message an ack answered, with the files it was sent with: an ack to a retried send (the
  * same client_id, the message already stored) describes the stored message without its files.
  */
+/** The server says the message mentions me: by name, or @room / @here (issue 18). */
+function mentionsMe(message, me) {
+  const named = Array.isArray(message.mentions) && message.mentions.some((name) => name.toLowerCase() === me.toLowerCase());
+  return named || message.mentions_all === "room" || message.mentions_all === "here";
+}
+
 function withFiles(message, entry) {
   if (!entry.files || !entry.files.length || !message || (message.files && message.files.length)) return message;
   return { ...message, files: entry.files };

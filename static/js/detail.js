@@ -4,11 +4,12 @@
 import { filesLine } from "./attachments.js";
 import { byId, el, fill } from "./dom.js";
 import { continues, fullTime, shortTime } from "./format.js";
+import { renderMentions } from "./mentions-view.js";
 import { richText } from "./richtext.js";
 import { fillKeepingFocus, messageNode, pendingNode } from "./timeline.js";
 
 const NEAR_BOTTOM_PX = 60;
-const TITLES = { thread: "Thread", pins: "Pinned messages", search: "Search", integrations: "Integrations" };
+const TITLES = { thread: "Thread", pins: "Pinned messages", search: "Search", integrations: "Integrations", mentions: "Mentions" };
 
 /** Show or hide the panel and draw its pin list; the thread has its own call (renderThread). */
 export function renderDetail(store) {
@@ -19,6 +20,7 @@ export function renderDetail(store) {
   chat.dataset.detail = detail ? detail.mode : "";
   byId("open-pins").setAttribute("aria-expanded", String(Boolean(detail && detail.mode === "pins")));
   byId("open-integrations").setAttribute("aria-expanded", String(Boolean(detail && detail.mode === "integrations")));
+  byId("open-mentions").setAttribute("aria-expanded", String(Boolean(detail && detail.mode === "mentions")));
   // On a wide screen the panel takes the member column's place (app.css).
   if (window.matchMedia("(min-width: 1101px)").matches) {
     byId("toggle-members").setAttribute("aria-expanded", String(!detail && chat.dataset.members !== "hidden"));
@@ -26,12 +28,14 @@ export function renderDetail(store) {
   if (!detail) return;
   byId("detail-title").textContent = TITLES[detail.mode];
   // Search results come from any room: search.js says what was searched for instead.
-  if (detail.mode !== "search") byId("detail-room").textContent = store.label(detail.room);
+  if (detail.mode !== "search" && detail.mode !== "mentions") byId("detail-room").textContent = store.label(detail.room);
   byId("thread-view").hidden = detail.mode !== "thread";
   byId("pins-view").hidden = detail.mode !== "pins";
   byId("search-view").hidden = detail.mode !== "search";
   byId("integrations-view").hidden = detail.mode !== "integrations"; // integrations.js draws it
+  byId("mentions-view").hidden = detail.mode !== "mentions";
   if (detail.mode === "pins") renderPins(store);
+  if (detail.mode === "mentions") renderMentions(store);
 }
 
 function grouped(list, items) {

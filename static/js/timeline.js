@@ -166,12 +166,18 @@ export function messageNode(item, store, { inThread = false } = {}) {
       footer.length ? el("div", { className: "msg-footer" }, ...footer) : null),
     toolbar(item, store, inThread));
   if (item.author === me) node.classList.add("mine");
-  else if (mentions(item.text, me)) node.classList.add("mentions-me");
+  else if (mentions(item.text, me) || mentionedByServer(item, me)) node.classList.add("mentions-me");
   if (item.pinned) node.classList.add("pinned");
   if (item.action) node.classList.add("action");
   if (editing) node.classList.add("editing");
   controlsFocusable(node, false);
   return node;
+}
+
+/** The server found the message mentions me: by name, or @room / @here (issue 18). */
+function mentionedByServer(item, me) {
+  const named = Array.isArray(item.mentions) && Boolean(me) && item.mentions.some((name) => name.toLowerCase() === me.toLowerCase());
+  return named || item.mentions_all === "room" || item.mentions_all === "here";
 }
 
 /**

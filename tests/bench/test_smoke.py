@@ -112,3 +112,13 @@ def test_the_search_bench_runs_at_a_tiny_scale(capsys):
     assert results["messages"] == 2000
     assert results["two common words"]["results_p50"] > 0  # what the fill put there is found
     assert {"two rare words", "a phrase", "part of a word"} <= set(results)
+
+
+def test_the_read_state_bench_runs_at_a_tiny_scale(capsys):
+    from bench import reads
+
+    results = reads.run(1500, postgres=False)["sqlite"]
+    never, nearly = results["never read"], results["read but the last 100"]
+    assert (never["unread"], never["mentions"]) == (1000, 3)  # the cap; every 500th mentions
+    assert (nearly["unread"], nearly["join_unread"]) == (100, 100)
+    assert never["rooms_p50_ms"] > 0 and nearly["join_p50_ms"] > 0

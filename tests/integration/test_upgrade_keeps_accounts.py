@@ -2,7 +2,7 @@
 last release (0008) keeps every account and what refers to it. On SQLite a migration that
 rebuilt ``users`` (batch mode, e.g. to add a unique column) would drop the old table, and with
 foreign keys on that deletes every token, membership and file of every user (ON DELETE CASCADE).
-Then the new tables' rules hold: one account per e-mail address and per single sign-on identity.
+Messages and what hangs on them (reactions) likewise. Then the new tables' rules hold: one account per e-mail address and per single sign-on identity.
 """
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -28,13 +28,21 @@ def add_user_with_a_token_and_a_room() -> None:
             " VALUES ('design', 'private', 1, CURRENT_TIMESTAMP, 0, 0)"))
         conn.execute(text(
             "INSERT INTO room_members (room_id, user_id, added_at) VALUES (1, 1, CURRENT_TIMESTAMP)"))
+        room = conn.scalar(text("SELECT id FROM rooms WHERE name = 'design'"))
+        conn.execute(text(
+            "INSERT INTO messages (room_id, author, guest, user_id, text, search_text, created_at,"
+            " seq, last_change, reply_count) VALUES (:room, 'bob', false, 1, 'hello there',"
+            " 'hello there', CURRENT_TIMESTAMP, 1, 'message', 0)"), {"room": room})
+        conn.execute(text(
+            "INSERT INTO reactions (message_id, user_key, emoji, user_name, created_at)"
+            " SELECT id, 'user:1', 'x', 'bob', CURRENT_TIMESTAMP FROM messages"))
 
 
 def counts() -> tuple:
     with db.engine.connect() as conn:
         return tuple(conn.scalar(text(f"SELECT count(*) FROM {table}"))
                      for table in ("users", "api_tokens", "rooms WHERE name = 'design'",
-                                   "room_members"))
+                                   "room_members", "messages", "reactions"))
 
 
 def no_difference() -> bool:
@@ -47,12 +55,12 @@ def test_upgrading_from_the_last_release_keeps_accounts_tokens_and_memberships(d
     upgrade(revision="0008")
     add_user_with_a_token_and_a_room()
     upgrade()
-    assert counts() == (1, 1, 1, 1)
+    assert counts() == (1, 1, 1, 1, 1, 1)
     assert no_difference()
     downgrade(revision="0008")
-    assert counts() == (1, 1, 1, 1)
+    assert counts() == (1, 1, 1, 1, 1, 1)
     upgrade()
-    assert counts() == (1, 1, 1, 1)
+    assert counts() == (1, 1, 1, 1, 1, 1)
     assert no_difference()
 
 

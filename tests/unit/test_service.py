@@ -131,7 +131,8 @@ def test_message_shape_and_author_from_the_connection(ctx):
     assert new is True
     assert set(msg) == {"id", "room", "author", "guest", "text", "created_at", "client_id",
                         "seq", "edited_at", "reply_to", "reply_count", "reactions", "pinned",
-                        "files"}
+                        "files", "mentions", "mentions_all", "posted_seq"}
+    assert msg["mentions"] == [] and msg["mentions_all"] is None and msg["posted_seq"] == msg["seq"]
     assert msg["seq"] >= 1 and msg["edited_at"] is None and msg["reply_to"] is None
     assert msg["reply_count"] == 0 and msg["reactions"] == [] and msg["pinned"] is False
     assert msg["author"] == "alice" and msg["text"] == " hi " and msg["room"] == "general"

@@ -3,7 +3,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from webapp.api.blueprint import bp
-from webapp.chat import ops, service
+from webapp.chat import ops, reads, service
 from webapp.errors import AppError
 
 
@@ -34,9 +34,16 @@ def _no_store(response):
 
 @bp.get("/rooms")
 def rooms():
-    """Public rooms by name, a page at a time: ``?limit=`` (1-200) and ``?after=`` (``next``)."""
+    """Public rooms by name, a page at a time: ``?limit=`` (1-200) and ``?after=`` (``next``).
+    With a token (or the page's session): the caller's private rooms and conversations too, and
+    each room's ``last_read``, ``unread`` and ``mentions``."""
     query = {"limit": _int_arg("limit"), "after": request.args.get("after")}
-    return jsonify(service.room_page(None, query))
+    member = None
+    if request.headers.get("Authorization") or current_user.is_authenticated:
+        member = _caller(allow_session=True)
+    page = service.room_page(member, query)
+    reads.annotate(member, page["rooms"])
+    return _no_store(jsonify(page)) if member is not None else jsonify(page)
 
 
 @bp.get("/rooms/<room>/messages")

@@ -90,3 +90,10 @@ class ResetForm(FlaskForm):
     confirm_password = PasswordField(
         "Repeat new password", validators=[EqualTo("new_password", "Passwords differ.")]
     )
+
+
+class ReceiptsForm(FlaskForm):
+    """Read receipts (issue 18): whether others see how far you have read."""
+
+    send_receipts = BooleanField("Let others see what I have read (\u201cSeen\u201d in direct messages "
+                                 "and small private rooms)")

@@ -22,6 +22,7 @@ from webapp.auth.forms import (
     EmptyForm,
     LoginForm,
     PasswordForm,
+    ReceiptsForm,
     RegisterForm,
     TokenForm,
 )
@@ -173,7 +174,9 @@ def _settings_page(**forms_and_token) -> str:
 
     context = {"form": TokenForm(), "password_form": PasswordForm(), "created": None,
                "disable_form": DisableTwoFactorForm(),
-               "email_form": EmailForm(email=current_user.email), **member_context()}
+               "email_form": EmailForm(email=current_user.email),
+               "receipts_form": ReceiptsForm(send_receipts=current_user.send_receipts),
+               **member_context()}
     return render_template(
         "auth/settings.html", **{**context, **forms_and_token},
         tokens=accounts.list_tokens(current_user), revoke_form=EmptyForm(),
@@ -226,4 +229,23 @@ def revoke(token_id: int):
         audit.record("token_revoked", actor=current_user, target=f"token:{token.id}",
                      details={"name": token.name, "prefix": token.prefix})
         flash(f"Token '{token.name}' revoked; its connections were closed.")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.post("/read-receipts")
+@login_required
+def read_receipts():
+    """The settings page's receipts checkbox: the ``read_receipts`` operation, from a form."""
+    form = ReceiptsForm()
+    if form.validate_on_submit():
+        from webapp.chat import reads, service
+
+        member = service.connect(None, None, user=current_user._get_current_object(),
+                                 address=request.remote_addr)
+        try:
+            reads.set_receipts(member, {"on": form.send_receipts.data})
+        except AppError as exc:
+            flash(exc.message)
+        else:
+            flash("Read receipts are on." if form.send_receipts.data else "Read receipts are off.")
     return redirect(url_for("auth.settings"))

@@ -64,3 +64,15 @@ def profile(card: dict, user_id: int) -> None:
     process and to their own connections (their other tabs), once to each connection."""
     rooms = [*extensions.presence.rooms_with(card["user"]), f"user:{user_id}"]
     socketio.emit("profile", card, to=rooms)
+
+
+# -- read state (issue 18) ----------------------------------------------------------------------
+def read(user_id: int, ack: dict) -> None:
+    """A user's read position moved: to every connection of theirs (tabs, devices, bots)."""
+    event = {k: ack[k] for k in ("room", "last_read", "unread", "mentions")}
+    socketio.emit("read", event, to=f"user:{user_id}")
+
+
+def receipt(room: str, user: str, last_read: int) -> None:
+    """How far ``user`` has read, to a conversation or small private room (read receipts)."""
+    socketio.emit("receipt", {"room": room, "user": user, "last_read": last_read}, to=room)

@@ -29,12 +29,12 @@ from sqlalchemy import delete, func, select, text, update
 
 from webapp import audit
 from webapp import validation as v
-from webapp.chat import archive, files, service
+from webapp.chat import archive, files, mentions, service
 from webapp.chat.folding import fold
 from webapp.chat.service import Member
 from webapp.errors import AppError, Forbidden, InvalidPayload, NotFound
 from webapp.extensions import db
-from webapp.models import Message, MessageEdit, Reaction, Room, iso, utcnow
+from webapp.models import Mention, Message, MessageEdit, Reaction, Room, iso, utcnow
 
 TAKE_SEQ = text("UPDATE rooms SET seq = seq + :n WHERE id = :room_id RETURNING seq")
 MAX_EMOJI_PER_MESSAGE = 20  # distinct emoji on one message
@@ -110,6 +110,9 @@ def edit(member: Member, data: Any) -> tuple[dict, list[Event]]:
     db.session.add(MessageEdit(message_id=message.id, text=message.text,
                                written_at=message.edited_at or message.created_at))
     message.text, message.search_text, message.edited_at = new_text, fold(new_text), now
+    # Who it mentions follows the new text (an @room it had stays without a new count).
+    mentions.record(member, message, db.session.get(Room, message.room_id),
+                    kept_all=message.mentions_all)
     _changed(message, "message_edited", message.seq)
     db.session.commit()
     event = _event("message_edited", room, message)
@@ -172,6 +175,7 @@ def delete_message(member: Member, data: Any) -> tuple[dict, list[Event]]:
         raise Forbidden("Only its author, the room's owner or an admin can delete a message.")
     db.session.execute(delete(Reaction).where(Reaction.message_id == message.id))
     db.session.execute(delete(MessageEdit).where(MessageEdit.message_id == message.id))
+    db.session.execute(delete(Mention).where(Mention.message_id == message.id))
     stored_files = files.forget(message.id)
     message.text = message.search_text = ""
     message.deleted_at, message.pinned_at, message.pinned_by = utcnow(), None, None
@@ -318,7 +322,10 @@ def post(member: Member, data: Any) -> tuple[dict, list[Event]]:
                       user_id=member.user_id, text=text_, search_text=fold(text_),
                       client_id=client_id, created_at=utcnow(),
                       seq=seq - 1 if root else seq, reply_to=root.id if root else None)
+    message.posted_seq = message.seq
     db.session.add(message)
+    if mentions.may_mention(text_):
+        mentions.record(member, message, db.session.get(Room, room_id))
     if attached:
         db.session.flush()  # the message's id, for its files
         files.attach(member, room_id, message, attached)

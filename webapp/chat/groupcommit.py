@@ -36,7 +36,10 @@ from webapp.models import Message, utcnow
 MAX_BATCH = 500  # rows per statement: SQLite allows 32,766 bound parameters, ten per row here
 # The columns a new message is stored with; the rest take their defaults (webapp/models.py).
 COLUMNS = ("room_id", "author", "guest", "user_id", "text", "search_text", "client_id",
-           "created_at", "seq", "reply_to")
+           "created_at", "seq", "posted_seq", "reply_to")
+# Taken in the statement (a room's next seqs), not given by the caller: a message is posted
+# with its first seq (``posted_seq``, read positions count on it) and ``seq`` moves on later.
+TAKEN = ("seq", "posted_seq")
 
 # The room's next n change numbers; its row stays locked until the transaction ends.
 TAKE_SEQ = text("UPDATE rooms SET seq = seq + :n WHERE id = :room_id RETURNING seq")
@@ -63,11 +66,11 @@ _INSERT_ONE = _insert_one_statement()
 # even by a send racing it) takes no seq: no gaps. FOR UPDATE waits for the room's previous
 # change to commit and then reads its seq, so a room's changes commit in seq order.
 def _pg_statement(values: str, on_conflict: str = "") -> str:
-    given = [c for c in COLUMNS if c != "seq"]
+    given = [c for c in COLUMNS if c not in TAKEN]
     return (
         "WITH r AS (SELECT seq FROM rooms WHERE id = :room_id FOR UPDATE), "
-        f"ins AS (INSERT INTO messages ({', '.join(given)}, seq) "
-        f"SELECT {', '.join('v.' + c for c in given)}, r.seq + 1 + v.ord "
+        f"ins AS (INSERT INTO messages ({', '.join(given)}, seq, posted_seq) "
+        f"SELECT {', '.join('v.' + c for c in given)}, r.seq + 1 + v.ord, r.seq + 1 + v.ord "
         f"FROM r, (VALUES {values}) AS v({', '.join(given)}, ord) {on_conflict}"
         "RETURNING id, seq), "
         "upd AS (UPDATE rooms SET seq = (SELECT max(seq) FROM ins) "
@@ -83,7 +86,7 @@ _pg_batches: dict[int, object] = {}
 
 
 def _pg_values(n: int) -> str:
-    given = [c for c in COLUMNS if c != "seq"]
+    given = [c for c in COLUMNS if c not in TAKEN]
     return ", ".join(
         "(" + ", ".join(f"CAST(:{c}_{i} AS {_PG_TYPES[c]})" for c in given) + f", {i})"
         for i in range(n))
@@ -103,21 +106,21 @@ _PG_ONE = text(_pg_statement(_pg_values(1), "ON CONFLICT (author, client_id) DO 
 def _pg_params(entries: list[_Entry]) -> dict:
     params = {"room_id": entries[0].fields["room_id"]}
     for i, entry in enumerate(entries):
-        params.update({f"{c}_{i}": entry.fields[c] for c in COLUMNS if c != "seq"})
+        params.update({f"{c}_{i}": entry.fields[c] for c in COLUMNS if c not in TAKEN})
     return params
 
 
 class StoredMessage(SimpleNamespace):
     """A message just stored: its columns, without an ORM instance's bookkeeping (~25 us)."""
 
-    edited_at = pinned_at = None
+    edited_at = pinned_at = mentions_all = None
     reply_count = 0
     to_dict = Message.to_dict
 
 
 @dataclass
 class _Entry:
-    fields: dict  # the Message's COLUMNS but created_at and seq
+    fields: dict  # the Message's COLUMNS but created_at and the TAKEN ones
     done: threading.Event = field(default_factory=threading.Event)
     message: StoredMessage | None = None  # set once stored; None: the (author, client_id) was taken
     error: BaseException | None = None
@@ -214,7 +217,7 @@ class GroupCommitter:
             if last is None:  # no such room (deleted meanwhile): the insert fails on its key
                 last = 0
             for offset, entry in enumerate(entries):
-                entry.fields["seq"] = last - len(entries) + 1 + offset
+                entry.fields["seq"] = entry.fields["posted_seq"] = last - len(entries) + 1 + offset
 
     @classmethod
     def _insert_one(cls, conn: Connection, entry: _Entry):
@@ -245,7 +248,7 @@ class GroupCommitter:
                 if rows is not None:
                     first = min(seq for _, seq in rows)
                     for row_id, seq in rows:  # RETURNING's order is not VALUES' order
-                        entries[seq - first].fields["seq"] = seq
+                        entries[seq - first].fields["seq"] = entries[seq - first].fields["posted_seq"] = seq
                         found[id(entries[seq - first])] = row_id
                     continue
             for entry in entries:
@@ -255,7 +258,7 @@ class GroupCommitter:
                     found[id(entry)] = exc
                     continue
                 if row is not None:
-                    entry.fields["seq"] = row.seq
+                    entry.fields["seq"] = entry.fields["posted_seq"] = row.seq
                 found[id(entry)] = row.id if row is not None else None
         return [found[id(entry)] for entry in batch]
 

@@ -18,8 +18,10 @@ from webapp.chat import (
     broadcast,
     changes,
     cluster,
+    mentions,
     moderation,
     profiles,
+    reads,
     rooms,
     search,
     service,
@@ -53,13 +55,16 @@ def operation(name: str):
 
 @operation("rooms")
 def list_rooms(member: Member, data: Any, conn: Conn) -> dict:
-    return {"ok": True, **service.room_page(member, data)}
+    page = service.room_page(member, data)
+    reads.annotate(member, page["rooms"])  # accounts: last_read, unread, mentions per room
+    return {"ok": True, **page}
 
 
 @operation("join")
 def join(member: Member, data: Any, conn: Conn) -> dict:
     # Subscribed before the history is read: a message posted meanwhile arrives live.
     ack, news = service.join(member, data, subscribe=conn.subscribe)
+    ack.update(reads.on_join(member, service.find_room(ack["room"]["name"]), ack["seq"]))
     if news:
         broadcast.presence(ack["room"]["name"], member, "join")
     return ack
@@ -87,8 +92,11 @@ def post(member: Member, data: Any, conn: Conn | None = None) -> tuple[dict, boo
     if commands.parse(data) is not None:
         return commands.run(member, data, conn)
     data = commands.literal(data)
-    if isinstance(data, dict) and (data.get("reply_to") is not None or data.get("files")):
-        stored, events = changes.post(member, data)  # a reply (and its root's count), or files
+    if isinstance(data, dict) and (data.get("reply_to") is not None or data.get("files")
+                                   or mentions.may_mention(data.get("text"))):
+        # A reply (and its root's count), files, or mentions: stored with the message, in its
+        # transaction (the group commit below stores bare rows only).
+        stored, events = changes.post(member, data)
         broadcast.changes(events)
         return {"ok": True, "message": stored}, bool(events)
     stored, new = service.post_message(member, data)
@@ -227,9 +235,23 @@ def set_profile(member: Member, data: Any, conn: Conn | None) -> dict:
     if changed:
         broadcast.profile(card, member.user_id)
     return {"ok": True, "profile": card}
+# -- read state and mentions (issue 18) ---------------------------------------------------------
+@operation("read")
+def read(member: Member, data: Any, conn: Conn | None) -> dict:
+    marked = reads.mark(member, data)
+    if marked.moved and member.user_id is not None:
+        broadcast.read(member.user_id, marked.ack)
+    if marked.receipt:
+        broadcast.receipt(marked.ack["room"], member.name, marked.ack["last_read"])
+    return marked.ack
+
+
+OPS["read_receipts"] = _read(reads.set_receipts)
+OPS["mentions"] = _read(mentions.listing)
 
 
 def disconnected(member: Member) -> None:
     """A connection ended: it leaves every room it was in, and the rooms hear of it."""
+    reads.forget(member.sid)
     for room in service.disconnect(member):
         broadcast.presence(room, member, "leave")

@@ -28,7 +28,7 @@ from webapp.errors import (
     RateLimited,
 )
 from webapp.extensions import db, presence, ratelimits
-from webapp.models import File, Message, Reaction, Room, RoomMember, User
+from webapp.models import File, Mention, Message, Reaction, Room, RoomMember, User
 
 DEFAULT_ROOM = "general"
 DM_RE = re.compile(r"dm-\d+-\d+")  # direct conversations: dm-<lower user id>-<higher user id>
@@ -380,7 +380,22 @@ def render(messages: list[Message], room: str) -> list[dict]:
         for row in db.session.scalars(select(File).where(
                 File.message_id.in_([m.id for m in messages])).order_by(File.position, File.id)):
             files.setdefault(row.message_id, []).append(row.to_dict())
-    return [m.to_dict(room, reactions.get(m.id), files.get(m.id)) for m in messages]
+    named = _mentioned([m.id for m in messages if "@" in m.text])
+    return [m.to_dict(room, reactions.get(m.id), files.get(m.id), named.get(m.id))
+            for m in messages]
+
+
+def _mentioned(message_ids: list[int]) -> dict[int, list[str]]:
+    """The names each message mentions by name (webapp/chat/mentions.py), for ``mentions``."""
+    found: dict[int, list[str]] = {}
+    if message_ids:
+        rows = db.session.execute(
+            select(Mention.message_id, User.name).join(User, User.id == Mention.user_id)
+            .where(Mention.message_id.in_(message_ids), Mention.via == "name")
+            .order_by(Mention.message_id, User.name_key))
+        for message_id, name in rows:
+            found.setdefault(message_id, []).append(name)
+    return found
 
 
 def member_room(member: Member, data: dict) -> str:

@@ -12,7 +12,6 @@ webapp/notify/delivery.py sends what is due.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp import mail
 from webapp.chat.service import DM_RE
 from webapp.extensions import db, socketio
-from webapp.models import Message, Room, RoomMember, User
+from webapp.models import Mention, Message, Room, RoomMember, User
 from webapp.notify import delivery, webpush
 from webapp.notify.models import (
     Notification,
@@ -45,7 +44,6 @@ SETTLE = timedelta(seconds=2)
 # Done rows are kept a week (what was sent and why, for support questions), then removed.
 KEEP_DONE = timedelta(days=7)
 PURGE_EVERY = 3600.0
-MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_-]{1,32})\b")
 
 
 def start(app: Flask) -> None:
@@ -79,15 +77,9 @@ def purge(now: datetime | None = None) -> int:
 
 
 def mentioned_user_ids(message: Message) -> set[int]:
-    """Accounts named as ``@name`` in the message's text.
-
-    The read-state feature (branch feat/read) stores mentions in a ``mentions`` table; the
-    integrator points this at it (``select user_id from mentions where message_id = ...``).
-    """
-    keys = {name.casefold() for name in MENTION_RE.findall(message.text or "")}
-    if not keys:
-        return set()
-    return set(db.session.scalars(select(User.id).where(User.name_key.in_(keys))))
+    """The accounts the message mentions: by ``@name``, or reached by ``@room`` / ``@here``, as
+    stored with the message in its own transaction (``mentions``, webapp/chat/mentions.py)."""
+    return set(db.session.scalars(select(Mention.user_id).where(Mention.message_id == message.id)))
 
 
 def scan(now: datetime | None = None) -> int:
