@@ -89,7 +89,9 @@ async def open_clients(
             else:
                 client = WsClient(on_message, deflate=deflate)
             try:
-                await client.open(server.host, server.port, {"name": f"{prefix}{i}"}, timeout)
+                # Protocol 2, as the page speaks it: presence as deltas (Node ignores the field).
+                auth = {"name": f"{prefix}{i}", "protocol": 2}
+                await client.open(server.host, server.port, auth, timeout)
                 if room is not None:
                     ack = await client.call("join", {"room": room}, timeout)
                     if not (isinstance(ack, dict) and ack.get("ok")):

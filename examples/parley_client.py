@@ -42,7 +42,8 @@ server cannot serve a sync (``sync_expired``) the room is reloaded from ``histor
 shows in the view when its event (or a sync) arrives, a moment after the change's ack; changes
 to messages older than the first join's history are not tracked. ``thread(room, id)`` and
 ``pins(room)`` ask the server, as do ``profile(name)`` and ``set_profile(...)`` (a person's
-display name, avatar and status).
+display name, avatar and status). ``members(room)`` is who is in the room: each join ack's list
+(after every reconnect too), then the ``presence`` deltas (the client speaks protocol 2).
 
 **Callbacks**, ``client.on(event, callback)``, run on the client's threads; the first three
 kinds (the rooms' content) one at a time, under the client's lock -- none may block:
@@ -181,6 +182,10 @@ class _Room:
         self.given = 0  # the highest id given to "message"
         self.error: ParleyError | None = None  # the server refused to let us in
         self.receipts: dict[str, int] = {}  # how far each other member has read (read receipts)
+        # Who is in the room: the join ack's list, then the ``presence`` deltas (protocol 2).
+        # While a join is under way, deltas wait in ``heard`` to be applied over its ack's list.
+        self.members: set[str] = set()
+        self.heard: list[dict] | None = None
 
 
 class ParleyClient:
@@ -219,7 +224,8 @@ class ParleyClient:
 
     def connect(self, url: str, auth: dict | None = None, timeout: float = 30.0) -> None:
         """Connect (retrying with backoff for up to ``timeout``), then keep connected until close."""
-        self._url, self._auth = url, auth
+        # Protocol 2: presence comes as join/leave deltas, the whole list only in join acks.
+        self._url, self._auth = url, {"protocol": 2, **(auth or {})}
         for target in (self._supervise, self._send_loop):
             thread = threading.Thread(target=target, daemon=True, name=f"parley-{target.__name__}")
             thread.start()
@@ -339,6 +345,12 @@ class ParleyClient:
             state = self._rooms.get(room)
             return [state.messages[i] for i in state.ids] if state else []
 
+    def members(self, room: str) -> list[str]:
+        """Who is in ``room`` now (as of the last join ack and the presence events since)."""
+        with self._lock:
+            state = self._rooms.get(room)
+            return sorted(state.members, key=str.casefold) if state else []
+
     def seq(self, room: str) -> int | None:
         """How far ``room`` is applied: every change up to this seq (None: not joined yet)."""
         with self._lock:
@@ -424,6 +436,7 @@ class ParleyClient:
             sio.on(kind, functools.partial(self._on_change, kind))
         sio.on("resync", self._on_resync)
         sio.on("receipt", self._on_receipt)
+        sio.on("presence", self._on_presence)
         sio.on("*", lambda event, data=None: self._fire(event, data))  # presence, typing, ...
         try:
             sio.connect(self._url, auth=self._auth, headers=self.headers,
@@ -455,9 +468,18 @@ class ParleyClient:
             room.syncing, generation = True, self._generation
         try:
             if join:
-                ack = self._checked(self._call("join", {"room": name}))
                 with self._lock:
+                    room.heard = []
+                try:
+                    ack = self._checked(self._call("join", {"room": name}))
+                finally:
+                    with self._lock:
+                        heard, room.heard = room.heard or [], None
+                with self._lock:
+                    room.members = set(ack["members"])
                     room.receipts.update(ack.get("receipts") or {})
+                    for event in heard:  # heard since the join began: newer than the ack's list
+                        self._apply_presence(room, event)
                     if room.seq is None:  # the first join: the view starts with its history
                         history = ack["history"]
                         room.floor = history[0]["id"] if history else 0
@@ -736,6 +758,26 @@ class ParleyClient:
         if not self._closing:
             self._fire("disconnect", reason)
         self._wake.set()
+
+    def _on_presence(self, data) -> None:
+        if isinstance(data, dict):
+            with self._lock:
+                room = self._rooms.get(data.get("room"))
+                if room is not None and room.heard is not None:
+                    room.heard.append(data)
+                elif room is not None:
+                    self._apply_presence(room, data)
+        self._fire("presence", data)
+
+    @staticmethod
+    def _apply_presence(room: _Room, data: dict) -> None:
+        """A delta (``{room, user, event}``), or a whole list from a server before protocol 2."""
+        if isinstance(data.get("members"), list):
+            room.members = set(data["members"])
+        elif data.get("event") == "join":
+            room.members.add(data.get("user"))
+        elif data.get("event") == "leave":
+            room.members.discard(data.get("user"))
 
     def _fire(self, event: str, data) -> None:
         for callback in self._callbacks.get(event, ()):

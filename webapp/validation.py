@@ -93,3 +93,20 @@ def optional_int(data: dict, key: str, low: int, high: int, default: int | None 
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidPayload(f"'{key}' must be an integer from {low} to {high}.")
     return value
+
+
+PROTOCOL_LATEST = 2  # the newest event protocol (docs/protocol.md, Versions)
+
+
+def protocol(auth: Any) -> int:
+    """The event protocol a connection declares in its auth (``{"protocol": 2}``); 1 without.
+
+    A client newer than this server may declare a later version: it is served the latest.
+    """
+    value = auth.get("protocol", 1) if isinstance(auth, dict) else 1
+    if isinstance(value, str) and value.isdigit():  # from a /ws query string
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidPayload("'protocol' must be a positive integer (1 or 2).",
+                             code="invalid_protocol")
+    return min(value, PROTOCOL_LATEST)

@@ -14,7 +14,7 @@ import { mentions } from "./richtext.js";
 import { cannotScroll, followingBottom, isNearBottom, keepingPosition, scrollToBottom } from "./scroll.js";
 import { Search } from "./search.js";
 import { isDm, saved, Store } from "./store.js";
-import { roomEvents } from "./room-events.js";
+import { applyPresence, roomEvents } from "./room-events.js";
 import { fetchChanges, GAP_SYNC_MS, outcome, SYNC_PAGES } from "./sync.js";
 import { OTHERS_EXPIRE_MS, TypingNotifier } from "./typing.js";
 
@@ -209,10 +209,13 @@ export class Chat {
     if (reload) this.clearRoom(room);
     const before = room.members.slice();
     room.quietPresence = rejoin;
+    room.pendingPresence = []; // presence heard before the ack: applied over its list, below
     const ack = await this.request("join", { room: name });
-    room.quietPresence = false;
+    const pending = room.pendingPresence || [];
+    room.pendingPresence = null;
     if (this.store.rooms.get(name) !== room) return null; // left or forgotten meanwhile
     if (!ack.ok) {
+      room.quietPresence = false;
       if (!room.joined && !TRANSIENT.has(ack.error.code)) this.forget(name);
       if (quiet) view.toast(`Could not join ${this.store.label(name)}: ${ack.error.message}`);
       return ack.error;
@@ -228,6 +231,8 @@ export class Chat {
     // Back after a drop: whoever is gone may only be reconnecting too (presence.js).
     if (rejoin) this.presence.rejoined(room, before, ack.members);
     this.learnPeer(name, [...ack.members, ...ack.history.map((message) => message.author)]);
+    for (const event of pending) applyPresence(this, room, event);
+    room.quietPresence = false;
     if (rejoin) {
       await this.syncRoom(room, { away: true });
     } else {

@@ -48,7 +48,7 @@ export function connectError(err) {
 export class Connection {
   /**
    * name: the guest nickname, or null for a logged-in browser (its session cookie says who it is,
-   *       and the server ignores `auth` then).
+   *       and the server ignores the name then).
    * handlers: {onState(state, attempt), onTransport(name), onConnect(first),
    *            onRefused({code, message}), events: {message, presence, typing, ...}}
    * resumed: the nickname was remembered from an earlier visit (see RESUME_RETRIES).
@@ -76,7 +76,8 @@ export class Connection {
       // until its ping timeout, and the reloaded page would be refused as name_taken.
       closeOnBeforeunload: true,
     };
-    if (this.name) options.auth = { name: this.name };
+    // Protocol 2: `presence` events carry only who joined or left; each join ack has the list.
+    options.auth = this.name ? { name: this.name, protocol: 2 } : { protocol: 2 };
     const transports = transportsFromQuery();
     if (transports) options.transports = transports;
     this.socket = io(options);

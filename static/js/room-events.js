@@ -10,18 +10,14 @@ export function roomEvents(chat) {
   const roomOf = (name) => store.rooms.get(name) || null;
 
   return {
-    presence({ room: name, user, members }) {
-      const room = roomOf(name);
-      if (!room || !Array.isArray(members)) return;
-      const was = room.members.includes(user);
-      room.members = members;
-      room.membersStale = false;
-      const is = members.includes(user);
-      if (!is) chat.setTyping(room, user, false);
-      // While we rejoin, the rejoin's ack says who came and went (chat.js join).
-      if (!room.quietPresence) chat.presence.changed(room, user, was, is);
-      if (is) chat.learnPeer(name, [user]);
-      if (chat.isActive(room)) view.renderMembers(store);
+    // Protocol 2 (connection.js): who joined or left, applied to the list of the join's ack.
+    // While a join is under way, they wait for its ack and are applied over its list (the ack
+    // was read after we started hearing the room, so the latest word on each user wins).
+    presence(event) {
+      const room = roomOf(event.room);
+      if (!room) return;
+      if (room.pendingPresence) room.pendingPresence.push(event);
+      else applyPresence(chat, room, event);
     },
 
     typing({ room: name, user, typing }) {
@@ -80,4 +76,25 @@ export function roomEvents(chat) {
       chat.join(name, { quiet: true });
     },
   };
+}
+
+/** One `presence` event: a whole list (a protocol 1 server), or a join/leave delta. */
+export function applyPresence(chat, room, { user, event, members }) {
+  const was = room.members.includes(user);
+  if (Array.isArray(members)) room.members = members;
+  else if (event === "join" && !was) room.members = sortedNames([...room.members, user]);
+  else if (event === "leave" && was) room.members = room.members.filter((name) => name !== user);
+  room.membersStale = false;
+  const is = room.members.includes(user);
+  if (!is) chat.setTyping(room, user, false);
+  // While we rejoin, the rejoin's ack says who came and went (chat.js join).
+  if (!room.quietPresence) chat.presence.changed(room, user, was, is);
+  if (is) chat.learnPeer(room.name, [user]);
+  if (chat.isActive(room)) view.renderMembers(chat.store);
+}
+
+/** Names in the server's order: case-insensitive (Python's str.casefold, near enough). */
+function sortedNames(names) {
+  const key = (name) => name.toLowerCase();
+  return names.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

@@ -38,6 +38,7 @@ export class RoomState {
     this.members = [];
     this.membersStale = true; // the list is the last one known, not the server's word since we (re)joined
     this.quietPresence = false; // rejoining: presence events are summed up when the ack comes
+    this.pendingPresence = null; // joining: presence events kept for the ack's member list
     this.leaving = new Map(); // user -> timer: left a moment ago, maybe only to reconnect (presence.js)
     this.typing = new Map(); // user -> timer that forgets them
     this.unread = 0;

@@ -114,14 +114,14 @@ def test_messages_over_the_rate_limit_are_refused_and_not_stored(app, ctx):
 
 def test_join_creates_a_public_room_and_answers_members_and_history(ctx):
     alice = guest("alice")
-    ack, news = service.join(alice, {"room": "new-room"})
-    assert news is True
+    ack, change = service.join(alice, {"room": "new-room"})
+    assert change == (True, True)  # news for the connection and for the room
     assert ack["ok"] is True
     assert ack["room"]["name"] == "new-room" and ack["room"]["kind"] == "public"
     assert ack["members"] == ["alice"] and ack["history"] == []
     assert db.session.scalar(select(Room).where(Room.name == "new-room")) is not None
     _, again = service.join(alice, {"room": "new-room"})
-    assert again is False  # joining twice is not news
+    assert again == (False, False)  # joining twice is not news
 
 
 def test_message_shape_and_author_from_the_connection(ctx):
@@ -169,7 +169,7 @@ def test_only_members_act_in_a_room(ctx, action):
 def test_leaving_ends_membership(ctx):
     alice = guest("alice")
     service.join(alice, {"room": "general"})
-    assert service.leave(alice, {"room": "general"}) == ("general", True)
+    assert service.leave(alice, {"room": "general"}) == ("general", (True, True))
     with pytest.raises(AppError):
         service.post_message(alice, {"room": "general", "text": "x"})
 
@@ -217,5 +217,5 @@ def test_disconnect_leaves_every_room(ctx):
     for room in ("general", "other"):
         service.join(alice, {"room": room})
     service.join(bob, {"room": "general"})
-    assert sorted(service.disconnect(alice)) == ["general", "other"]
+    assert sorted(room for room, _ in service.disconnect(alice)) == ["general", "other"]
     assert service.members("general") == ["bob"] and service.members("other") == []

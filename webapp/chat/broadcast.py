@@ -10,9 +10,12 @@ Payloads are docs/protocol.md's "Server to client" table.
 """
 from __future__ import annotations
 
+from socketio import PubSubManager
+
 from webapp import extensions
 from webapp.chat import service
 from webapp.extensions import socketio
+from webapp.presence import Change
 
 
 def message(message: dict) -> None:
@@ -20,15 +23,53 @@ def message(message: dict) -> None:
     socketio.emit("message", message, to=message["room"])
 
 
-def presence(room: str, member: service.Member, event: str) -> None:
-    """``member`` joined or left ``room`` (``event``: "join" | "leave"), to everyone in it."""
-    socketio.emit("presence", service.presence_event(room, member, event), to=room)
+# -- presence ----------------------------------------------------------------------------------
+# A connection in a room hears of its comings and goings through one of two sub-rooms of it:
+# protocol 1 connections through "presence:1:<room>", each event carrying the room's whole member
+# list as version 1 promised; protocol 2 connections through "presence:2:<room>", each event only
+# the change (their join ack holds the whole list once). One fan-out per kind; room names have
+# no ':' so the sub-rooms never meet a room or an identity room.
+def presence_channel(room: str, member: service.Member) -> str:
+    """The sub-room through which ``member``'s connection hears of ``room``'s comings and goings."""
+    return f"presence:{2 if member.deltas else 1}:{room}"
+
+
+def channels(room: str) -> tuple[str, ...]:
+    """Everything a connection in ``room`` may be subscribed to for it (to leave them all)."""
+    return room, f"presence:1:{room}", f"presence:2:{room}"
+
+
+def presence(room: str, user: str, change: Change, event: str) -> None:
+    """``user``'s connection joined or left ``room`` (``event``: "join" | "leave").
+
+    Protocol 1 hears of every connection, with the member list; protocol 2 only of the user's
+    first connection in (``change.user``) and last out, on every process.
+    """
+    full = f"presence:1:{room}"
+    if change.connection and _may_have_listeners(full):
+        # The whole list is built only for someone to read it: in a room of thousands of
+        # protocol 2 clients, each join would otherwise cost a sort of everyone (issue 19).
+        socketio.emit("presence", service.presence_event(room, user, event), to=full)
+    if change.user:
+        socketio.emit("presence", service.presence_delta(room, user, event),
+                      to=f"presence:2:{room}")
 
 
 def left(room: str, user: str) -> None:
     """``user`` left ``room`` without a connection of theirs to say so (kicked elsewhere, or
     gone with a process that died)."""
-    presence(room, service.Member(sid="", name=user), "leave")
+    presence(room, user, Change(connection=True, user=True), "leave")
+
+
+def _may_have_listeners(channel: str) -> bool:
+    """Whether a connection may be subscribed to ``channel``: here, or on another process."""
+    manager = socketio.server.manager
+    if isinstance(manager, PubSubManager):
+        return True  # other processes' connections are not known here
+    hub = getattr(manager, "gateway", None)  # plain WebSocket clients (webapp/gateway/hub.py)
+    if hub is not None and hub.rooms.get(channel):
+        return True
+    return next(iter(manager.get_participants("/", channel)), None) is not None
 
 
 def typing(event: dict, skip_sid: str) -> None:

@@ -132,7 +132,8 @@ def close_local_room(room: str) -> None:
 def _kick_local(room: str, key: str, name: str, by: str) -> None:
     left = False
     for sid, _ in list(socketio.server.manager.get_participants("/", key)):
-        socketio.server.leave_room(sid, room, namespace="/")
+        for channel in broadcast.channels(room):  # the room and its presence sub-rooms
+            socketio.server.leave_room(sid, channel, namespace="/")
         if presence.remove(room, name, sid):
             left = True
             broadcast.kicked(room, by, sid)

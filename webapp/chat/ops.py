@@ -62,20 +62,24 @@ def list_rooms(member: Member, data: Any, conn: Conn) -> dict:
 
 @operation("join")
 def join(member: Member, data: Any, conn: Conn) -> dict:
-    # Subscribed before the history is read: a message posted meanwhile arrives live.
-    ack, news = service.join(member, data, subscribe=conn.subscribe)
+    # Subscribed before the history is read: a message posted meanwhile arrives live; and
+    # before the member list is read: a presence change after it arrives too.
+    def subscribe(room: str) -> None:
+        conn.subscribe(room)
+        conn.subscribe(broadcast.presence_channel(room, member))
+
+    ack, change = service.join(member, data, subscribe=subscribe)
     ack.update(reads.on_join(member, service.find_room(ack["room"]["name"]), ack["seq"]))
-    if news:
-        broadcast.presence(ack["room"]["name"], member, "join")
+    broadcast.presence(ack["room"]["name"], member.name, change, "join")
     return ack
 
 
 @operation("leave")
 def leave(member: Member, data: Any, conn: Conn) -> dict:
-    room, was_member = service.leave(member, data)
-    conn.unsubscribe(room)
-    if was_member:
-        broadcast.presence(room, member, "leave")
+    room, change = service.leave(member, data)
+    for channel in broadcast.channels(room):
+        conn.unsubscribe(channel)
+    broadcast.presence(room, member.name, change, "leave")
     return {"ok": True}
 
 
@@ -253,5 +257,5 @@ OPS["mentions"] = _read(mentions.listing)
 def disconnected(member: Member) -> None:
     """A connection ended: it leaves every room it was in, and the rooms hear of it."""
     reads.forget(member.sid)
-    for room in service.disconnect(member):
-        broadcast.presence(room, member, "leave")
+    for room, change in service.disconnect(member):
+        broadcast.presence(room, member.name, change, "leave")

@@ -29,6 +29,7 @@ from webapp.errors import (
 )
 from webapp.extensions import db, presence, ratelimits
 from webapp.models import File, Mention, Message, Reaction, Room, RoomMember, User
+from webapp.presence import Change
 
 DEFAULT_ROOM = "general"
 DM_RE = re.compile(r"dm-\d+-\d+")  # direct conversations: dm-<lower user id>-<higher user id>
@@ -47,6 +48,12 @@ class Member:
     admin: bool = False
     token_id: int | None = None
     address: str | None = None  # the peer's: connections and some rate limits count per address
+    protocol: int = 1  # the event protocol it declared: 2 gets presence as deltas
+
+    @property
+    def deltas(self) -> bool:
+        """Whether it is sent ``presence`` as deltas (protocol 2), not whole member lists."""
+        return self.protocol >= 2
 
     @property
     def key(self) -> str:
@@ -61,7 +68,7 @@ def connect(auth: Any, sid: str | None, *, user: User | None = None, address: st
     A connection (``sid``; REST requests have none) also takes a place among its address's
     connections and, for a guest, its nickname; ``disconnect`` gives both back.
     """
-    member = _identify(auth, sid, user, address)
+    member = replace(_identify(auth, sid, user, address), protocol=v.protocol(auth))
     if sid is None:
         return member
     bound = current_app.config["MAX_CONNECTIONS_PER_ADDRESS"]  # 0: none
@@ -116,11 +123,11 @@ def _account_member(user: User, sid: str, address: str | None) -> Member:
     )
 
 
-def disconnect(member: Member) -> list[str]:
-    """Drop the connection from every room it was in; answer the rooms it left."""
-    left = presence.rooms_of(member.sid)
-    for room in left:
-        presence.remove(room, member.name, member.sid)
+def disconnect(member: Member) -> list[tuple[str, Change]]:
+    """Drop the connection from every room it was in; answer the rooms it left, and what that
+    changed in each (``Change.user``: the member's last connection there)."""
+    left = [(room, presence.remove(room, member.name, member.sid))
+            for room in presence.rooms_of(member.sid)]
     if member.guest:
         presence.release_name(member.name, member.sid)
     presence.release_connection(member.sid)
@@ -219,8 +226,8 @@ def limit(member: Member, action: str, *, by_address: bool = False) -> None:
     )
 
 
-def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, bool]:
-    """Join a room (creating it if new); answer the join ack and whether presence changed.
+def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, Change]:
+    """Join a room (creating it if new); answer the join ack and what presence changed.
 
     ``subscribe(room)`` is called once access is granted and before the history is read, so a
     message posted meanwhile arrives live (clients de-duplicate by id) instead of falling between.
@@ -236,7 +243,7 @@ def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, 
         moderation.check_room(member, room)  # kicked from it a moment ago: not yet
     _rooms()[name] = (room.id, room.kind)
     subscribe(name)
-    news = presence.add(name, member.name, member.sid)
+    change = presence.add(name, member.name, member.sid)
     # The room's seq before its history: a change between the two is in the history and comes
     # again through sync, which applies it once more to the same effect, rather than be missed.
     seq = db.session.scalar(select(Room.seq).where(Room.id == room.id))
@@ -249,7 +256,7 @@ def join(member: Member, data: Any, subscribe=lambda room: None) -> tuple[dict, 
         "history": _history(room.id, name, before=None, after=None, limit=HISTORY_LIMIT),
         "seq": seq,
     }
-    return ack, news
+    return ack, change
 
 
 def _owner_name(room: Room) -> str | None:
@@ -258,7 +265,7 @@ def _owner_name(room: Room) -> str | None:
     return db.session.scalar(select(User.name).where(User.id == room.owner_id))
 
 
-def leave(member: Member, data: Any) -> tuple[str, bool]:
+def leave(member: Member, data: Any) -> tuple[str, Change]:
     name = v.room_name(v.payload(data))
     return name, presence.remove(name, member.name, member.sid)
 
@@ -267,8 +274,14 @@ def members(room: str) -> list[str]:
     return presence.members(room)
 
 
-def presence_event(room: str, member: Member, event: str) -> dict:
-    return {"room": room, "user": member.name, "event": event, "members": presence.members(room)}
+def presence_delta(room: str, user: str, event: str) -> dict:
+    """A ``presence`` event as protocol 2 sends it: who joined or left, not the whole room."""
+    return {"room": room, "user": user, "event": event}
+
+
+def presence_event(room: str, user: str, event: str) -> dict:
+    """A ``presence`` event as protocol 1 sends it: the delta and the room's whole member list."""
+    return {**presence_delta(room, user, event), "members": presence.members(room)}
 
 
 # -- messages ----------------------------------------------------------------------------------

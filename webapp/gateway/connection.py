@@ -19,7 +19,7 @@ from flask import Flask
 from flask_login import current_user
 
 from webapp import metrics
-from webapp.chat import ops, service
+from webapp.chat import broadcast, ops, service
 from webapp.chat.cluster import identity_rooms
 from webapp.errors import (
     AppError,
@@ -62,6 +62,8 @@ class Close:
 class Connection:
     """A plain WebSocket client, speaking the same operations as a Socket.IO one."""
 
+    _declared: dict = {}  # noqa: RUF012 - ``?protocol=`` of the URL, if given (replaced, never changed)
+
     def __init__(self, app: Flask, hub: Hub, transport: Transport, environ: dict) -> None:
         self.app, self.hub, self.transport, self.environ = app, hub, transport, environ
         self.sid = f"ws:{uuid.uuid4().hex}"  # a presence key of its own, never a Socket.IO sid
@@ -94,6 +96,8 @@ class Connection:
         """Admit a client that identified itself in the request; others must send ``auth`` first."""
         query = parse_qs(self.environ.get("QUERY_STRING", ""))
         auth = {key: query[key][0] for key in ("token", "name") if key in query}
+        if "protocol" in query:  # kept for an ``auth`` frame that does not repeat it
+            self._declared = {"protocol": query["protocol"][0]}
         bearer = self.environ.get("HTTP_AUTHORIZATION", "")
         if bearer.startswith("Bearer ") and "token" not in auth:
             auth["token"] = bearer[len("Bearer "):].strip()
@@ -102,7 +106,7 @@ class Connection:
             user = current_user._get_current_object() if current_user.is_authenticated else None
             if user is None and not auth:
                 return
-            self._admit(auth, user, ref=None, frame=False)
+            self._admit({**self._declared, **auth}, user, ref=None, frame=False)
         if self.member is not None and "room" in query:
             self._answer(protocol.Request("join", {"room": query["room"][0]}))
 
@@ -145,8 +149,11 @@ class Connection:
             return
         if self.member is None:
             if request.op == "auth":
+                auth = request.data
+                if isinstance(auth, dict):
+                    auth = {**self._declared, **auth}
                 with self.app.app_context():
-                    self._admit(request.data, None, request.ref)
+                    self._admit(auth, None, request.ref)
             else:
                 self._refuse(AppError(
                     'Authenticate first: {"op": "auth", "token": "..."} or {"op": "auth", '
@@ -182,15 +189,17 @@ class Connection:
     # -- what an operation needs of its connection (ops.Conn) ----------------------------------
     def subscribe(self, room: str) -> None:
         self.hub.enter(self, room)
-        self.rooms = [r for r in self.rooms if r != room] + [room]
+        if ":" not in room:  # a room, not one of its presence sub-rooms (broadcast.channels)
+            self.rooms = [r for r in self.rooms if r != room] + [room]
 
     def unsubscribe(self, room: str) -> None:
-        self.forget_room(room)
+        self.hub.leave(self, room)
+        self.rooms = [r for r in self.rooms if r != room]
 
     def forget_room(self, room: str) -> None:
         """Stop receiving ``room``'s events (a leave, or a kick from the room's owner)."""
-        self.hub.leave(self, room)
-        self.rooms = [r for r in self.rooms if r != room]
+        for channel in broadcast.channels(room):
+            self.unsubscribe(channel)
 
     # -- writing -----------------------------------------------------------------------------
     def send(self, text: str) -> None:

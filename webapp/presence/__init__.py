@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 from webapp.errors import AppError
-from webapp.presence.local import LocalPresence
+from webapp.presence.local import Change, LocalPresence
 from webapp.presence.shared import SharedPresence
 from webapp.redisguard import Breaker
 
@@ -101,19 +101,27 @@ class Presence:
         return self._local.addresses().get(address, 0)
 
     # -- rooms ---------------------------------------------------------------------------------
-    def add(self, room: str, user: str, sid: str) -> bool:
-        """Record that ``sid`` (acting as ``user``) is in ``room``; True if that is news."""
-        news = self._local.add(room, user, sid)
-        if news:
-            self._publish(room, user)
-        return news
+    def add(self, room: str, user: str, sid: str) -> Change:
+        """Record that ``sid`` (acting as ``user``) is in ``room``: whether that is news for the
+        connection, and for the room (the user's first connection there, on any process)."""
+        return self._shared_news(room, user, self._local.add(room, user, sid))
 
-    def remove(self, room: str, user: str, sid: str) -> bool:
-        """Forget ``sid`` in ``room``; True if it was there."""
-        was = self._local.remove(room, user, sid)
-        if was:
+    def remove(self, room: str, user: str, sid: str) -> Change:
+        """Forget ``sid`` in ``room``: whether it was there, and whether the user has now left
+        the room (their last connection there, on any process)."""
+        return self._shared_news(room, user, self._local.remove(room, user, sid))
+
+    def _shared_news(self, room: str, user: str, change: Change) -> Change:
+        """Publish a local change; a user's first (last) connection here is news for the room
+        only if no other live process has them there (while Redis is down: this process's view)."""
+        if not change.connection or self._shared is None:
+            return change
+        if not change.user:
             self._publish(room, user)
-        return was
+            return change
+        connections = self._local.connections(room, user)
+        elsewhere = self._guard(self._shared.set_member_elsewhere, room, user, connections)
+        return Change(connection=True, user=not elsewhere)
 
     def is_member(self, room: str, sid: str) -> bool:
         return self._local.is_member(room, sid)

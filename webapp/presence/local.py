@@ -9,6 +9,20 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from typing import NamedTuple
+
+
+class Change(NamedTuple):
+    """What one connection entering or leaving a room changed."""
+
+    connection: bool  # it entered (left) the room: it was not (was) in it
+    user: bool  # and it was the user's first (last) connection there: news for the room
+
+    def __bool__(self) -> bool:  # "was it news?" as before: the connection's part
+        return self.connection
+
+
+NO_CHANGE = Change(connection=False, user=False)
 
 
 class LocalPresence:
@@ -87,23 +101,23 @@ class LocalPresence:
             return dict(self._names)
 
     # -- rooms ---------------------------------------------------------------------------------
-    def add(self, room: str, user: str, sid: str) -> bool:
-        """Record that ``sid`` (acting as ``user``) is in ``room``; True if that is news."""
+    def add(self, room: str, user: str, sid: str) -> Change:
+        """Record that ``sid`` (acting as ``user``) is in ``room``: what that changed here."""
         with self._lock:
             sids = self._rooms[room].setdefault(user, set())
             if sid in sids:
-                return False
+                return NO_CHANGE
             sids.add(sid)
             self._sid_rooms[sid].add(room)
-            return True
+            return Change(connection=True, user=len(sids) == 1)
 
-    def remove(self, room: str, user: str, sid: str) -> bool:
-        """Forget ``sid`` in ``room``; True if it was there."""
+    def remove(self, room: str, user: str, sid: str) -> Change:
+        """Forget ``sid`` in ``room``: what that changed here (``user``: their last one here)."""
         with self._lock:
             users = self._rooms.get(room, {})
             sids = users.get(user)
             if not sids or sid not in sids:
-                return False
+                return NO_CHANGE
             sids.discard(sid)
             if not sids:
                 del users[user]
@@ -112,7 +126,7 @@ class LocalPresence:
             self._sid_rooms[sid].discard(room)
             if not self._sid_rooms[sid]:
                 del self._sid_rooms[sid]
-            return True
+            return Change(connection=True, user=not sids)
 
     def connections(self, room: str, user: str) -> int:
         """How many of this process's connections are in ``room`` as ``user``."""

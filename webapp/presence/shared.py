@@ -70,6 +70,27 @@ end
 return out
 """
 
+# Set this process's count for a user in a room (0: remove it) and answer whether the user is in
+# the room on another live process, in one step: two processes changing the same user at once
+# are then ordered, so one of them sees the user's first arrival (or last departure) as news.
+SET_MEMBER = """
+local elsewhere = 0
+for _, proc in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if proc ~= ARGV[1] and redis.call('HEXISTS', KEYS[1], proc .. ':' .. ARGV[2]) == 1
+     and redis.call('EXISTS', ARGV[4] .. proc) == 1 then
+    elsewhere = 1
+    break
+  end
+end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('HSET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], ARGV[3])
+  redis.call('SADD', KEYS[2], ARGV[5])
+else
+  redis.call('HDEL', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
+end
+return elsewhere
+"""
+
 # One more connection from an address, unless its connections on live processes (this one's
 # always counted, registered yet or not) already reach the limit.
 HOLD = """
@@ -117,6 +138,7 @@ class SharedPresence:
         self._hold = self.redis.register_script(HOLD)
         self._unhold = self.redis.register_script(UNHOLD)
         self._rooms_with = self.redis.register_script(ROOMS_WITH)
+        self._set_member = self.redis.register_script(SET_MEMBER)
 
     # -- keys ----------------------------------------------------------------------------------
     def _key(self, *parts: str) -> str:
@@ -151,6 +173,13 @@ class SharedPresence:
         else:
             pipe.hdel(self._key("room", room), field)
         pipe.execute()
+
+    def set_member_elsewhere(self, room: str, user: str, connections: int) -> bool:
+        """``set_member``, answering whether ``user`` is in ``room`` on another live process
+        (one atomic step: see SET_MEMBER)."""
+        keys = [self._key("room", room), self._key("rooms-of", self.proc), self._key("procs")]
+        args = [self.proc, user, connections, self._proc_prefix, room]
+        return bool(self._set_member(keys=keys, args=args))
 
     def hold_address(self, address: str, limit: int) -> bool:
         """Count one more of this process's connections from ``address``, if all processes'

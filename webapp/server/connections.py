@@ -16,7 +16,8 @@ waiting on the outgoing queue; a ping task, sleeping ``ping_interval``. Here non
   for the moment of queueing the PING (which may find the client gone and close it: that takes a
   greenlet, the hub itself must never block).
 
-Bench "connect": 62 KiB per idle connection before, 18 KiB after (docs/performance.md).
+Bench "connect": 62 KiB per idle connection before, 18 KiB after (docs/performance.md); 13 KiB
+once python-socketio's copy of the handshake environ lets the request go (``protocol.py``).
 
 Also here, as it is python-engineio's transport too: a long-polling response carries at most
 16 packets, the most python-engineio's own clients accept (``_poll``).
