@@ -39,7 +39,7 @@ def test_a_change_reaches_the_room_and_the_person_once_and_reads_back(two, users
     assert ack["ok"], ack
     card = ack["profile"]
     assert card == {"user": "alice", "guest": False, "display_name": "Alice A.",
-                    "avatar_url": None,
+                    "avatar_url": None, "away": True,  # no page of hers reported `active`
                     "status": {"text": "On call", "emoji": "📟", "expires_at": None}}
     assert received(bob, "profile") == [card]
     assert received(alice, "profile") == [card]  # in the room and in user:<id>: still one event
@@ -47,7 +47,7 @@ def test_a_change_reaches_the_room_and_the_person_once_and_reads_back(two, users
     assert call(bob, "profile", {"name": "ALICE"}) == {"ok": True, "profile": card}
     assert call(elsewhere, "profiles", {"names": ["alice", "bob", "nobody"]})["profiles"] == [
         card, {"user": "bob", "guest": False, "display_name": None, "avatar_url": None,
-               "status": None}]
+               "status": None, "away": True}]
 
 
 def test_keys_left_out_stay_and_empty_or_null_clears(two):
@@ -153,3 +153,13 @@ def test_changes_are_rate_limited(app, two):
         assert call(alice, "set_profile", {"display_name": f"A{n}"})["ok"]
     ack = call(alice, "set_profile", {"display_name": "A4"})
     assert code(ack) == "rate_limited" and ack["error"]["retry_after"] > 0
+
+
+def test_cards_say_who_is_away(two):
+    """Away until a page reports being in the foreground (`active`); cards read it."""
+    alice, bob = two
+    assert call(alice, "profile", {"name": "bob"})["profile"]["away"] is True
+    assert call(bob, "active", {"active": True})["ok"]
+    assert call(alice, "profile", {"name": "bob"})["profile"]["away"] is False
+    cards = call(alice, "profiles", {"names": ["alice", "bob"]})["profiles"]
+    assert {card["user"]: card["away"] for card in cards} == {"alice": True, "bob": False}

@@ -21,7 +21,7 @@ from webapp import validation as v
 from webapp.chat import changes, service
 from webapp.chat.service import Member
 from webapp.errors import Forbidden, InvalidPayload
-from webapp.extensions import db
+from webapp.extensions import activity, db
 from webapp.models import User, iso, utcnow
 
 MAX_DISPLAY_NAME = 64
@@ -55,10 +55,13 @@ def status(user: User, now: datetime | None = None) -> dict | None:
             "expires_at": iso(expires) if expires else None}
 
 
-def card(user: User) -> dict:
-    """What clients show of an account (docs/protocol.md, "The profile object")."""
+def card(user: User, away: bool | None = None) -> dict:
+    """What clients show of an account (docs/protocol.md, "The profile object"); ``away``: no
+    page of theirs in the foreground for AWAY_AFTER (webapp/activity.py), read if not given."""
+    if away is None:
+        away = activity.away([user.id])[user.id]
     return {"user": user.name, "guest": False, "display_name": user.display_name,
-            "avatar_url": avatar_url(user), "status": status(user)}
+            "avatar_url": avatar_url(user), "status": status(user), "away": away}
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -77,8 +80,10 @@ def profiles(member: Member, data: Any) -> list[dict]:
     if not isinstance(names, list) or not names or len(names) > MAX_NAMES:
         raise InvalidPayload(f"'names' must be a list of 1-{MAX_NAMES} names.")
     keys = {v.nickname(name).casefold() for name in names}
-    users = db.session.scalars(select(User).where(User.name_key.in_(keys)).order_by(User.name_key))
-    return [card(user) for user in users]
+    users = list(db.session.scalars(
+        select(User).where(User.name_key.in_(keys)).order_by(User.name_key)))
+    away = activity.away([user.id for user in users])  # one read for them all
+    return [card(user, away[user.id]) for user in users]
 
 
 # -- changing ----------------------------------------------------------------------------------
