@@ -25,14 +25,16 @@ BATCH = 1000
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def export(path: Path, with_passwords: bool = False) -> dict:
-    """Write the archive to ``path`` (a new directory, or a ``.zip``); answer rows per table."""
+def export(path: Path, with_passwords: bool = False, compress: bool = True) -> dict:
+    """Write the archive to ``path`` (a new directory, or a ``.zip``); answer rows per table.
+    ``compress=False`` stores the zip's entries as they are (no CPU-heavy deflate)."""
     path = Path(path)
     if path.exists() and (path.is_file() or any(path.iterdir())):
         raise FileExistsError(f"{path} exists: give a new directory or .zip")
     if path.suffix == ".zip":
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            return _export(lambda name: _zip_entry(archive, name), with_passwords)
+        method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        with zipfile.ZipFile(path, "w", method) as archive:
+            return _export(lambda name: _zip_entry(archive, name, method), with_passwords)
     path.mkdir(parents=True, exist_ok=True)
 
     def opener(name: str) -> IO[bytes]:
@@ -41,9 +43,9 @@ def export(path: Path, with_passwords: bool = False) -> dict:
     return _export(opener, with_passwords)
 
 
-def _zip_entry(archive: zipfile.ZipFile, name: str) -> IO[bytes]:
+def _zip_entry(archive: zipfile.ZipFile, name: str, method: int) -> IO[bytes]:
     info = zipfile.ZipInfo(name, ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = method
     return archive.open(info, "w", force_zip64=True)
 
 
