@@ -3,7 +3,9 @@ disconnected; others are refused; invitation links made in the console register 
 registration is by invitation."""
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 
 import pytest
 
@@ -46,6 +48,19 @@ def test_the_console_refuses_those_who_are_not_admins(open_account, accounts, li
     assert response.status == 403
     expect(page.page.locator("[data-code=forbidden]")).to_contain_text("for admins")
     expect(page.page.locator("body")).not_to_contain_text("Deactivate")
+
+
+def test_the_console_export_button_downloads_a_zip(open_account, accounts, live_server):
+    [admin_name] = accounts.make("boss", admin=True)
+    admin = open_account(admin_name)
+    admin.page.goto(f"{live_server.url}/admin/data")
+    with admin.page.expect_download(timeout=30_000) as waiting:
+        admin.page.get_by_role("button", name="Download export").click()
+    download = waiting.value
+    assert download.suggested_filename == "parley-export.zip"
+    with zipfile.ZipFile(download.path()) as archive:
+        users = json.loads(archive.read("parley-export.json"))["tables"]["users"]
+    assert admin_name in {user["name"] for user in users}
 
 
 @pytest.fixture

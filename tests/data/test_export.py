@@ -7,11 +7,16 @@ import zipfile
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from tests.data.populate import populate
-from webapp import create_app
+from webapp import accounts, create_app
+from webapp.chat import avatars
 from webapp.data import export as exports
 from webapp.data import importer
+from webapp.extensions import db
+from webapp.models import Room
+from webapp.storage import storage as stored_files
 
 
 def new_app(tmp_path, name: str, storage: str):
@@ -40,7 +45,10 @@ def test_export_import_export_gives_the_same_bytes(tmp_path, storage, suffix):
     done = run(first, "export", str(tmp_path / f"one{suffix}"))
     assert done.exit_code == 0, done.output
     counts = json.loads(done.output)
-    assert counts["messages"] == 5 and counts["files"] == 1 and counts["file_bytes"] == 1
+    assert counts["messages"] == 5 and counts["files"] == 1 and counts["file_bytes"] == 3
+    for table in ("room_reads", "mentions", "notify_settings", "notify_accounts",
+                  "oidc_identities", "invitations", "audit_events"):
+        assert counts[table] >= 1, table
 
     second = new_app(tmp_path, "second", storage)
     done = run(second, "import", str(tmp_path / f"one{suffix}"))
@@ -61,6 +69,12 @@ def test_export_import_export_gives_the_same_bytes(tmp_path, storage, suffix):
         newer = op("message", dave, room="general", text="after the import")["message"]
         assert newer["id"] > max(m["id"] for m in page)
         assert op("search", dave, room="general", q="edited")["results"]
+        bob = accounts.find_user("bob")
+        assert (bob.display_name, bob.email, bob.send_receipts) == ("Bob B.", "bob@example.com",
+                                                                   False)
+        assert stored_files().open(avatars.stored(bob, 64))[0].read()  # the avatar's bytes came too
+        general = db.session.scalar(select(Room).filter_by(name="general"))
+        assert (general.topic, general.retention_days) == ("Everything", 30)
     token = second.test_cli_runner().invoke(args=["tokens", "create", "dave", "x"]).output.strip()
     got = client.get(first_message["files"][0]["url"] if first_message["files"] else
                      next(m for m in page if m["files"])["files"][0]["url"],
@@ -85,12 +99,13 @@ def test_passwords_stay_out_unless_asked(tmp_path):
     assert "password_hash" not in plain and "session_secret" not in plain
     assert "token_hash" not in plain
     assert "password_hash" in (tmp_path / "secret" / exports.ARCHIVE).read_text()
-    json.loads(plain)  # the archive is one JSON document
+    secrets = {"api_tokens", "two_factor", "recovery_codes", "webhooks", "webhook_deliveries",
+               "incoming_webhooks", "slash_commands", "push_subscriptions", "notifications"}
+    assert not secrets & set(json.loads(plain)["tables"])  # the archive is one JSON document
 
     second = new_app(tmp_path, "second", "directory")
     run(second, "import", str(tmp_path / "plain"))
     with second.app_context():
-        from webapp import accounts
         assert accounts.find_user("alice") is not None  # imported, but cannot log in
         assert accounts.authenticate("alice", "long enough password") is None
 

@@ -6,7 +6,7 @@ and every change audited (webapp/audit.py). docs/operations.md, "Admin console".
 from flask import render_template
 from flask_login import current_user
 
-from webapp.admin import pages, rooms  # noqa: F401 - their routes are on bp
+from webapp.admin import data, pages, rooms  # noqa: F401 - their routes are on bp
 from webapp.admin.views import bp
 from webapp.models import iso
 

@@ -14,9 +14,10 @@ from typing import IO
 
 from sqlalchemy import select
 
+from webapp.chat.avatars import SIZES
 from webapp.data.tables import FORMAT, TABLES, Exported, to_json
 from webapp.extensions import db
-from webapp.models import File
+from webapp.models import File, User
 from webapp.storage import CHUNK, storage
 
 ARCHIVE = "parley-export.json"
@@ -25,14 +26,16 @@ BATCH = 1000
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def export(path: Path, with_passwords: bool = False) -> dict:
-    """Write the archive to ``path`` (a new directory, or a ``.zip``); answer rows per table."""
+def export(path: Path, with_passwords: bool = False, compress: bool = True) -> dict:
+    """Write the archive to ``path`` (a new directory, or a ``.zip``); answer rows per table.
+    ``compress=False`` stores the zip's entries as they are (no CPU-heavy deflate)."""
     path = Path(path)
     if path.exists() and (path.is_file() or any(path.iterdir())):
         raise FileExistsError(f"{path} exists: give a new directory or .zip")
     if path.suffix == ".zip":
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            return _export(lambda name: _zip_entry(archive, name), with_passwords)
+        method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        with zipfile.ZipFile(path, "w", method) as archive:
+            return _export(lambda name: _zip_entry(archive, name, method), with_passwords)
     path.mkdir(parents=True, exist_ok=True)
 
     def opener(name: str) -> IO[bytes]:
@@ -41,9 +44,9 @@ def export(path: Path, with_passwords: bool = False) -> dict:
     return _export(opener, with_passwords)
 
 
-def _zip_entry(archive: zipfile.ZipFile, name: str) -> IO[bytes]:
+def _zip_entry(archive: zipfile.ZipFile, name: str, method: int) -> IO[bytes]:
     info = zipfile.ZipInfo(name, ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = method
     return archive.open(info, "w", force_zip64=True)
 
 
@@ -79,19 +82,33 @@ def rows(exported: Exported, with_passwords: bool) -> Iterator[dict]:
 
 
 def _export_bytes(open_entry) -> int:
-    """Each file's bytes as ``files/<id>`` (its thumbnail as ``files/<id>.thumbnail``)."""
-    count, store = 0, storage()
+    """Each file's bytes as ``files/<id>`` (its thumbnail as ``files/<id>.thumbnail``), each
+    avatar's squares as ``avatars/<user id>-<px>``."""
+    count = 0
+    for name, stored in stored_entries():
+        count += _copy_out(stored, name, open_entry)
+    return count
+
+
+def stored_entries() -> Iterator[tuple[str, str]]:
+    """(archive entry, storage key) of every stored blob the rows name, in id order."""
     query = select(File.id, File.key, File.thumbnail_key).order_by(File.id)
     for file_id, key, thumbnail in db.session.execute(query).all():
-        for name, stored in ((f"files/{file_id}", key), (f"files/{file_id}.thumbnail", thumbnail)):
-            if stored is None:
-                continue
-            try:
-                source, _ = store.open(stored)
-            except FileNotFoundError:  # lost from the storage: the metadata still says it existed
-                continue
-            with source, open_entry(name) as out:
-                while chunk := source.read(CHUNK):
-                    out.write(chunk)
-            count += 1
-    return count
+        yield f"files/{file_id}", key
+        if thumbnail is not None:
+            yield f"files/{file_id}.thumbnail", thumbnail
+    query = select(User.id, User.avatar).where(User.avatar.is_not(None)).order_by(User.id)
+    for user_id, avatar in db.session.execute(query).all():
+        for px in SIZES:
+            yield f"avatars/{user_id}-{px}", f"{avatar}-{px}"
+
+
+def _copy_out(stored: str, name: str, open_entry) -> int:
+    try:
+        source, _ = storage().open(stored)
+    except FileNotFoundError:  # lost from the storage: the metadata still says it existed
+        return 0
+    with source, open_entry(name) as out:
+        while chunk := source.read(CHUNK):
+            out.write(chunk)
+    return 1

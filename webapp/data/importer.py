@@ -4,6 +4,7 @@ ids and all, a batch of rows at a time. ``--slack`` imports a Slack workspace (w
 from __future__ import annotations
 
 import json
+import secrets
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +13,10 @@ from typing import IO
 from sqlalchemy import delete, exists, insert, or_, select, text
 
 from webapp.chat.folding import fold
-from webapp.data.export import ARCHIVE
+from webapp.data.export import ARCHIVE, stored_entries
 from webapp.data.tables import FORMAT, TABLES, Exported, from_json
 from webapp.extensions import db
-from webapp.models import File, Room
+from webapp.models import Room
 from webapp.storage import storage
 
 BATCH = 500
@@ -127,20 +128,22 @@ def _row(exported: Exported, columns: dict, row: dict) -> dict:
     elif exported.name == "users":
         # Exported without its hash, an account cannot log in until a password is set for it.
         values.setdefault("password_hash", "")
+    elif exported.name == "invitations":
+        # Unique and required: a random one that no link's SHA-256 will ever match.
+        values.setdefault("token_hash", "unusable-" + secrets.token_hex(27))
     return values
 
 
 def _import_bytes(archive: Archive) -> int:
-    """Store ``files/<id>`` (and ``.thumbnail``) under the keys the imported rows name."""
+    """Store ``files/<id>`` (and ``.thumbnail``) and ``avatars/<user id>-<px>`` under the keys
+    the imported rows name."""
     count, store = 0, storage()
-    query = select(File.id, File.key, File.thumbnail_key).order_by(File.id)
-    for file_id, key, thumbnail in db.session.execute(query).all():
-        for name, stored in ((f"files/{file_id}", key), (f"files/{file_id}.thumbnail", thumbnail)):
-            source = archive.open(name) if stored else None
-            if source is not None:
-                with source:
-                    store.save(stored, source)
-                count += 1
+    for name, stored in list(stored_entries()):
+        source = archive.open(name) if stored else None
+        if source is not None:
+            with source:
+                store.save(stored, source)
+            count += 1
     return count
 
 

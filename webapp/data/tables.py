@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, DateTime, Table
 
 from webapp import models
+from webapp.notify import models as notify
 
 FORMAT = 1  # parley-export.json's "format": raised when a reader of the old one would misread
 
@@ -35,9 +36,12 @@ class Exported:
         return [c for c in self.table.columns if c.name not in hidden]
 
 
-# In dependency order: a row's foreign keys point at rows of tables above it. Not exported:
-# api_tokens (secrets: people make new ones), file_chunks (the bytes are files/<id>), and
-# users.session_secret (a new one on import ends no login that could exist there).
+# In dependency order: a row's foreign keys point at rows of tables above it. Not exported
+# (docs/export.md): api_tokens, two_factor, recovery_codes and the integrations' tables
+# (webhooks, webhook_deliveries, incoming_webhooks, slash_commands): secrets, made again after
+# an import; push_subscriptions (browsers' keys), the notifications outbox and notify_cursor
+# (delivery state); file_chunks (the bytes are files/<id>), and users.session_secret (a new one
+# on import ends no login that could exist there).
 TABLES = [
     Exported(models.User, omit=frozenset({"session_secret"}),
              secret=frozenset({"password_hash"})),
@@ -50,6 +54,17 @@ TABLES = [
     Exported(models.File),
     Exported(models.Ban),
     Exported(models.Block),
+    Exported(models.RoomRead),
+    Exported(models.Mention),
+    Exported(notify.NotifySetting),
+    Exported(notify.NotifyAccount),
+    # Single sign-on links (issuer, subject) -> account: not secret, and without them people
+    # signing in by SSO would get new accounts.
+    Exported(models.OidcIdentity),
+    # token_hash with the password hashes only: without it the imported links no longer work
+    # (a new, unmatchable hash is stored), as imported accounts have no password.
+    Exported(models.Invitation, secret=frozenset({"token_hash"})),
+    Exported(models.AuditEvent),
 ]
 
 
