@@ -11,11 +11,13 @@ export function reportActivity(send) {
   const onVisibility = () => report();
   const onFocus = () => visible() && send({ active: true });
   const timer = setInterval(() => visible() && send({ active: true }), EVERY_MS);
-  const first = setInterval(async () => {
+  const tryFirst = async () => {
     if (!visible()) return;
     const ack = await send({ active: true });
     if (ack && ack.ok) clearInterval(first);
-  }, FIRST_TRY_MS);
+  };
+  const first = setInterval(tryFirst, FIRST_TRY_MS);
+  tryFirst(); // at once: others' pages show "away" until a first report arrives
   document.addEventListener("visibilitychange", onVisibility);
   window.addEventListener("focus", onFocus);
   return () => {

@@ -107,7 +107,20 @@ export class Integrations {
 
   render() {
     if (!this.open || !this.state) return;
-    fill(byId("integrations-body"), KINDS.map((spec) => this.section(spec)));
+    // The chat redraws on every event (messages, typing, read marks): rebuild the forms only when
+    // the panel's own state changed, or what someone is typing into them would be lost.
+    const drawn = JSON.stringify(this.state);
+    const body = byId("integrations-body");
+    if (drawn === this.drawn && body.childElementCount) return;
+    this.drawn = drawn;
+    // What is typed but not sent yet survives the redraw (a list that loads while one types).
+    const typed = new Map([...body.querySelectorAll("form.integration-form input")]
+      .map((input) => [`${input.form.dataset.kind}/${input.name}`, input.value]));
+    fill(body, KINDS.map((spec) => this.section(spec)));
+    body.querySelectorAll("form.integration-form input").forEach((input) => {
+      const value = typed.get(`${input.form.dataset.kind}/${input.name}`);
+      if (value) input.value = value;
+    });
   }
 
   section(spec) {

@@ -126,10 +126,10 @@ def leave(member: Member, room: str, rest: str, data: dict, conn: Any) -> tuple[
     """The ``leave`` operation for this room and this connection."""
     if conn is None:
         raise AppError("/leave leaves a connection's room; REST has none.", code="not_available")
-    name, was_member = service.leave(member, {"room": room})
-    conn.unsubscribe(name)
-    if was_member:
-        broadcast.presence(name, member, "leave")
+    name, change = service.leave(member, {"room": room})
+    for channel in broadcast.channels(name):  # the room and its presence channels
+        conn.unsubscribe(channel)
+    broadcast.presence(name, member.name, change, "leave")
     return {"ok": True, "left": name}, False
 
 
