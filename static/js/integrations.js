@@ -65,6 +65,7 @@ export class Integrations {
     if (!room) return;
     if (this.open && this.chat.store.detail.room === room) return this.chat.closeDetail();
     this.state = { room, lists: {}, errors: {}, fresh: null };
+    delete byId("integrations-body").dataset.loaded;
     this.chat.showDetail({ mode: "integrations", room });
     await this.load();
   }
@@ -79,6 +80,7 @@ export class Integrations {
       this.state.errors[kind] = answer.ok ? null : answer.error.message;
     }));
     this.render();
+    byId("integrations-body").dataset.loaded = "true"; // the lists are in (tests wait on it)
   }
 
   async add(spec, form) {

@@ -75,8 +75,11 @@ def test_the_owner_manages_integrations_in_the_panel(open_chat, open_account, ac
 
     # Outgoing: loopback is refused (no WEBHOOK_ALLOWED_NETWORKS on this server), a public
     # address is kept with its status, and its secret is shown once.
+    # Once the room's lists are in: the panel redraws when they arrive.
+    expect(page.locator("#integrations-body")).to_have_attribute("data-loaded", "true")
     outgoing = panel.get_by_role("region", name="Outgoing webhooks")
     outgoing.get_by_label("URL").fill("http://127.0.0.1:9/hook")
+    expect(outgoing.get_by_label("URL")).to_have_value("http://127.0.0.1:9/hook")
     outgoing.get_by_role("button", name="Add").click()
     expect(outgoing.get_by_role("alert")).to_contain_text("not a public address")
     outgoing.get_by_label("URL").fill("https://93.184.215.14/hook")
