@@ -5,7 +5,7 @@ import time
 import psycopg2
 import pytest
 
-from tests.support import ChatClient, unique
+from tests.support import ChatClient, LiveServer, unique
 
 pytestmark = pytest.mark.integration
 
@@ -98,3 +98,41 @@ def test_messages_are_stored_after_the_database_drops_the_servers_connections(cl
     admin.close()
     for client in (bob, carol):
         client.close()
+
+
+def test_messages_are_stored_when_events_hold_every_pooled_connection(tmp_path, postgres_url):
+    """The committer stores messages on a connection of its own pool: events waiting for their
+    message hold the shared pool's connections, and a committer waiting for one of those would
+    wait for them while they wait for it (before: every event failed after DB_POOL_TIMEOUT)."""
+    server = LiveServer(tmp_path, DATABASE_URL=postgres_url, DB_POOL_SIZE="1",
+                        DB_MAX_OVERFLOW="0", DB_POOL_TIMEOUT="3",
+                        RATE_LIMIT_MESSAGE="100000 per minute")
+    server.start()
+    room = unique("pool")
+    clients = [ChatClient(server.url, unique("c")).connect() for _ in range(4)]
+    try:
+        for client in clients:
+            assert client.call("join", {"room": room})["ok"]
+        start = threading.Barrier(len(clients))
+        acks: dict[str, list] = {client.name: [] for client in clients}
+
+        def send(client: ChatClient) -> None:
+            start.wait()
+            for i in range(5):  # the room's archived-state check, read every 2 s, among them
+                acks[client.name].append(client.call("message", {"room": room, "text": str(i)},
+                                                     timeout=15))
+
+        threads = [threading.Thread(target=send, args=(client,)) for client in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        failed = [ack for sent in acks.values() for ack in sent if not ack["ok"]]
+        assert not failed, failed[:3]
+        assert sum(len(sent) for sent in acks.values()) == 20
+        page = clients[0].call("history", {"room": room, "limit": 50})
+        assert len(page["messages"]) == 20
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()

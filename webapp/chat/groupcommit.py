@@ -7,7 +7,10 @@ in one statement as soon as its own returns. Each message is still acked and bro
 after the statement that stored it has committed.
 
 Every batch is one transaction on a connection of the committer's own (no ORM unit of work, no
-pool liveness ping): for each room in it, ``UPDATE rooms SET seq = seq + n ... RETURNING seq``
+pool liveness ping), from a pool of its own: events waiting for their message to be stored hold
+connections of the shared pool, and if they held them all, a committer that had to wait for one
+would wait for them while they wait for it (seen: ten clients posting at once, pool 5 + 5, every
+event failing after DB_POOL_TIMEOUT). For each room in it, ``UPDATE rooms SET seq = seq + n ... RETURNING seq``
 takes the room's next n change numbers (webapp/chat/changes.py, "seq") and holds the room's row
 until the commit, then one ``INSERT`` stores the batch with them. Rooms are taken in id order,
 so two processes' batches never wait on each other in a circle. A lone message uses ``ON
@@ -27,8 +30,9 @@ from itertools import groupby
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, insert, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import StaticPool
 
 from webapp.extensions import db
 from webapp.models import Message, utcnow
@@ -134,6 +138,7 @@ class GroupCommitter:
         self._pending: list[_Entry] = []
         self._committing = False
         self._conn: Connection | None = None  # used by the one leader of the moment only
+        self._engine: Engine | None = None  # db.engine's dialect and settings, its own pool
 
     def store(self, **fields) -> StoredMessage | None:
         """Commit a message; answers the stored row, or None if (author, client_id) existed."""
@@ -265,10 +270,21 @@ class GroupCommitter:
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._close()
-            self._conn = db.engine.connect()
+            self._conn = self._own_engine().connect()
             if self._conn.dialect.name == "postgresql":  # each statement its own transaction
                 self._conn = self._conn.execution_options(isolation_level="AUTOCOMMIT")
         return self._conn
+
+    def _own_engine(self) -> Engine:
+        """``db.engine`` on a pool of its own: same connection settings and event hooks (the
+        pool's copy keeps them), never waiting for a connection an event holds."""
+        if self._engine is None:
+            shared = db.engine
+            if isinstance(shared.pool, StaticPool):  # one in-memory database: its one connection
+                self._engine = shared
+            else:
+                self._engine = Engine(shared.pool.recreate(), shared.dialect, shared.url)
+        return self._engine
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
