@@ -10,17 +10,17 @@ shaping of the answer; the socket round trip is the ack scenario's).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+from bench.databases import drop_postgres, fresh_postgres
+from bench.databases import main as command_line
+
 SMALL_ROOMS, SMALL_SIZE = 19, 200
 MENTION_EVERY = 500  # one message in 500 mentions the reader
 REPEATS = 40
@@ -130,7 +130,7 @@ def run(count: int, postgres: bool, sqlite: bool = True) -> dict:
     with tempfile.TemporaryDirectory(prefix="parley-reads-") as folder:
         databases = {"sqlite": f"sqlite:///{Path(folder) / 'reads.sqlite3'}"} if sqlite else {}
         if postgres:
-            databases["postgresql"] = _create_postgres()
+            databases["postgresql"] = fresh_postgres("parley_bench_reads")
         try:
             for name, url in databases.items():
                 app = make_app(url)
@@ -144,39 +144,12 @@ def run(count: int, postgres: bool, sqlite: bool = True) -> dict:
                 print(json.dumps({name: results[name]}, indent=1), flush=True)
         finally:
             if postgres:
-                _drop_postgres(databases["postgresql"])
+                drop_postgres(databases["postgresql"])
     return results
 
 
-def _admin(sql: str) -> None:
-    engine = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
-
-
-def _create_postgres() -> str:
-    """A database of the run's own: the machine's ``test`` database is others' to use."""
-    name = f"parley_bench_reads_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE DATABASE {name}")
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_postgres(url: str) -> None:
-    _admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench reads", description=__doc__)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    results = run(args.messages, not args.no_postgres, not args.no_sqlite)
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+    return command_line("python -m bench reads", __doc__, run, argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import official, scenarios
+from bench.databases import fresh_postgres
 from bench.servers import (
     ROOT,
     Server,
@@ -26,7 +27,7 @@ from bench.servers import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_DATABASE = "parley_bench_run"  # made anew for each PostgreSQL scenario
 
 # name -> (scenario function, quick parameters, full parameters). The targets of issue 7 are the
 # full parameters; quick keeps the same shapes at shorter durations (and 2,000 idle connections,
@@ -153,10 +154,11 @@ def run(mode: str = "quick", servers: list[str] | None = None, only: list[str] |
                 results["servers"]["parley-pg"] = {"skipped": missing}
                 log(f"parley-pg: skipped ({missing})")
             elif pg_names:
-                spec = parley(POSTGRES_URL)
-                log(f"{spec.name}:")
-                results["servers"][spec.name] = {
-                    n: run_one(spec, n, mode, Path(tmp), log, source, profile) for n in pg_names
+                log("parley-pg:")
+                results["servers"]["parley-pg"] = {  # each scenario on an empty database
+                    n: run_one(parley(fresh_postgres(POSTGRES_DATABASE)), n, mode, Path(tmp), log,
+                               source, profile)
+                    for n in pg_names
                 }
     RESULTS.mkdir(exist_ok=True)
     path = out or RESULTS / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{mode}.json"

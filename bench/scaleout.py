@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Self
 
 from bench import scenarios
+from bench.databases import fresh_postgres
 from bench.servers import ROOT, Server, cpu_seconds, free_port, parley, pin_generator
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "parley_bench_scaleout"
 ROOM = "bench-scaleout"
 
@@ -100,13 +100,6 @@ class OwnRedis:
         self.proc.wait(timeout=10)
 
 
-def fresh_database() -> str:
-    """An empty PostgreSQL database of the bench's own (the tests use ``test``)."""
-    for sql in (f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}"):
-        subprocess.run(["psql", PG_ADMIN, "-q", "-c", sql], check=True, capture_output=True)
-    return f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
-
-
 async def measure(servers: list[Server], redis: OwnRedis | None, *, members: int, senders: int,
                   rate: float, duration: float) -> dict:
     """Members split over ``servers``; senders on the first; one measured window."""
@@ -166,7 +159,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict:
     with OwnRedis() as redis:
         for repeat in range(args.repeat):
             for name, (count, redis_url) in setups(redis).items():
-                servers = start(count, workdir / f"{name}-{repeat}", fresh_database(), redis_url)
+                servers = start(count, workdir / f"{name}-{repeat}", fresh_postgres(DATABASE), redis_url)
                 try:
                     figures = await measure(servers, redis if redis_url else None,
                                             members=args.members, senders=args.senders,
@@ -186,7 +179,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict:
 async def ramp(args, workdir: Path, count: int, redis: OwnRedis | None) -> list[dict]:
     """Raise the rate (x1.5 a step) until a step fails: the highest passing step is the answer."""
     steps, rate = [], args.rate
-    servers = start(count, workdir, fresh_database(), redis.url if redis else None)
+    servers = start(count, workdir, fresh_postgres(DATABASE), redis.url if redis else None)
     try:
         for _ in range(args.ramp_steps):
             figures = await measure(servers, redis, members=args.members, senders=args.senders,

@@ -10,7 +10,6 @@ answer; the socket round trip is the ack scenario's).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -20,7 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+from bench.databases import fresh_postgres
+from bench.databases import main as command_line
+
 ROOMS = 50
 VOCABULARY = 5000
 QUERIES_EACH = 40
@@ -127,7 +128,7 @@ def run(count: int, postgres: bool, sqlite: bool = True) -> dict:
     with tempfile.TemporaryDirectory(prefix="parley-search-") as folder:
         databases = {"sqlite": f"sqlite:///{Path(folder) / 'search.sqlite3'}"} if sqlite else {}
         if postgres:
-            databases["postgresql"] = _fresh_postgres()
+            databases["postgresql"] = fresh_postgres("parley_bench_search")
         for name, url in databases.items():
             app = make_app(url)
             seconds = fill(app, count, random.Random(SEED), vocab)
@@ -137,29 +138,8 @@ def run(count: int, postgres: bool, sqlite: bool = True) -> dict:
     return results
 
 
-def _fresh_postgres() -> str:
-    """The ``test`` database, emptied (the bench owns it while it runs, as bench/run.py does)."""
-    from sqlalchemy import create_engine
-
-    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return POSTGRES_URL
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench search", description=__doc__)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    results = run(args.messages, not args.no_postgres, not args.no_sqlite)
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+    return command_line("python -m bench search", __doc__, run, argv)
 
 
 if __name__ == "__main__":
