@@ -1,6 +1,6 @@
 """``python -m bench scaleout``: the message path across processes, through Redis and PostgreSQL.
 
-One room of ``--members`` members, ``--senders`` of them sending; three set-ups measured in one
+One room of ``--members`` members, ``--senders`` of them sending; four set-ups measured in one
 invocation, each on the same fresh PostgreSQL database and a Redis server of the bench's own (so
 its CPU is Redis's work for this load alone):
 
@@ -8,7 +8,10 @@ its CPU is Redis's work for this load alone):
 - ``single+redis``: one process with ``REDIS_URL``: every send goes through Redis's pub/sub and
   comes back to the same process;
 - ``two``: two processes sharing Redis and PostgreSQL, half the members on each, every sender on
-  the first: deliveries to the second's members are cross-process.
+  the first: deliveries to the second's members are cross-process;
+- ``two-apart``: two processes, every member on the first: the second has no one in the room,
+  and its CPU per message is what every process pays for every message of the cluster, since
+  all of them listen on Redis's one channel (docs/scaling.md: the first wall).
 
 For each: delivery latency (cross-process and local separately), server CPU per delivery (both
 processes), Redis CPU per message, lost and duplicate deliveries. Then ``--ramp`` raises the rate
@@ -101,14 +104,17 @@ class OwnRedis:
 
 
 async def measure(servers: list[Server], redis: OwnRedis | None, *, members: int, senders: int,
-                  rate: float, duration: float) -> dict:
-    """Members split over ``servers``; senders on the first; one measured window."""
+                  rate: float, duration: float, split: bool = True) -> dict:
+    """Members split over ``servers`` (or all on the first); senders on the first; one window."""
     tallies = Tallies(len(servers))
-    share = members // len(servers)
+    share = members // len(servers) if split else 0
     clients: list = []
     try:
         for index, server in enumerate(servers):
             count = members - share * (len(servers) - 1) if index == 0 else share
+            if not count:
+                clients.append([])
+                continue
             opened, failures = await scenarios.open_clients(
                 server, count, f"p{index}m", room=ROOM, on_message=tallies.parts[index])
             clients.append(opened)
@@ -117,14 +123,19 @@ async def measure(servers: list[Server], redis: OwnRedis | None, *, members: int
                                  f"{scenarios.failure_kinds(failures)}"}
         await asyncio.sleep(0.5)  # the joins' presence events settle
         redis_cpu0 = redis.cpu() if redis else 0.0
+        cpu0 = [server.cpu() for server in servers]
         result = await scenarios._drive(
             clients[0][:senders], ROOM, rate, int(rate * duration), members, tallies,
             Group(servers), drain=10.0, time_limit=duration * 3 + 5)
+        sent = max(1, result["sent"])
         if redis is not None:
-            result["redis_cpu_us_per_message"] = round(
-                (redis.cpu() - redis_cpu0) * 1e6 / max(1, result["sent"]), 2)
+            result["redis_cpu_us_per_message"] = round((redis.cpu() - redis_cpu0) * 1e6 / sent, 2)
+        # Each process's CPU per message sent; for a process with no member in the room, what
+        # every process pays for every message of the cluster (the one channel's traffic).
+        result["process_cpu_us_per_message"] = [
+            round((server.cpu() - before) * 1e6 / sent, 2) for server, before in zip(servers, cpu0)]
         result["local"] = scenarios.summarize(tallies.parts[0].samples)
-        if len(servers) > 1:
+        if len(servers) > 1 and split:
             result["cross_process"] = scenarios.summarize(tallies.parts[1].samples)
         return result
     finally:
@@ -142,8 +153,10 @@ def start(count: int, workdir: Path, database_url: str, redis_url: str | None) -
     return servers
 
 
-def setups(redis: OwnRedis) -> dict[str, tuple[int, str | None]]:
-    return {"single": (1, None), "single+redis": (1, redis.url), "two": (2, redis.url)}
+def setups(redis: OwnRedis) -> dict[str, tuple[int, str | None, bool]]:
+    """name: (processes, REDIS_URL, members split over them)."""
+    return {"single": (1, None, True), "single+redis": (1, redis.url, True),
+            "two": (2, redis.url, True), "two-apart": (2, redis.url, False)}
 
 
 def passes(result: dict, bound_ms: float) -> bool:
@@ -158,19 +171,19 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict:
                      "runs": [], "ramp": {}}
     with OwnRedis() as redis:
         for repeat in range(args.repeat):
-            for name, (count, redis_url) in setups(redis).items():
+            for name, (count, redis_url, split) in setups(redis).items():
                 servers = start(count, workdir / f"{name}-{repeat}", fresh_postgres(DATABASE), redis_url)
                 try:
                     figures = await measure(servers, redis if redis_url else None,
                                             members=args.members, senders=args.senders,
-                                            rate=args.rate, duration=args.duration)
+                                            rate=args.rate, duration=args.duration, split=split)
                 finally:
                     for server in servers:
                         server.stop()
                 results["runs"].append({"setup": name, "repeat": repeat, **figures})
                 print(name, brief(figures), flush=True)
         for name in args.ramp:
-            count, redis_url = setups(redis)[name]
+            count, redis_url, _ = setups(redis)[name]
             results["ramp"][name] = await ramp(args, workdir / f"ramp-{name}", count,
                                                redis if redis_url else None)
     return results
