@@ -5,6 +5,7 @@ its member list from the deltas."""
 from __future__ import annotations
 
 import subprocess
+import threading
 
 import pytest
 import redis
@@ -126,3 +127,49 @@ def test_the_python_client_keeps_its_member_list_from_deltas(pair):
         assert eventually(lambda: client.members(room) == [me], 10)
     finally:
         client.close()
+
+
+def _apply(members: set[str], client: ChatClient) -> set[str]:
+    """``members`` with every delta ``client`` has received so far applied, in order."""
+    while not client.queues["presence"].empty():
+        delta = client.queues["presence"].get()
+        (members.add if delta["event"] == "join" else members.discard)(delta["user"])
+    return members
+
+
+def test_many_joins_and_leaves_at_once_leave_every_member_list_right(pair):
+    """Presence deltas of one room made in one pass of a server's loop go out together (webapp/
+    server/fanout.py); whatever the batching, each member's list, from its join answer and the
+    deltas in the order they came, ends as the room is."""
+    room = unique("crowd")
+    clients = [v2(pair[i % 2].url, unique(f"m{i}")) for i in range(20)]
+    lists: dict[str, set[str]] = {}
+    ready = threading.Barrier(len(clients))
+
+    def join(client: ChatClient) -> None:
+        ready.wait(timeout=30)
+        ack = client.call("join", {"room": room}, timeout=30)
+        assert ack["ok"], ack
+        lists[client.name] = set(ack["members"])
+
+    _together(join, clients)
+    everyone = {client.name for client in clients}
+    assert eventually(lambda: all(_apply(lists[c.name], c) == everyone for c in clients), 15), \
+        {c.name: everyone - lists[c.name] for c in clients if lists[c.name] != everyone}
+
+    leaving, staying = clients[::2], clients[1::2]
+    ready = threading.Barrier(len(leaving))
+    _together(lambda client: (ready.wait(timeout=30), client.close()), leaving)
+    remaining = {client.name for client in staying}
+    assert eventually(lambda: all(_apply(lists[c.name], c) == remaining for c in staying), 15), \
+        {c.name: lists[c.name] ^ remaining for c in staying if lists[c.name] != remaining}
+    for client in staying:
+        client.close()
+
+
+def _together(work, clients: list[ChatClient]) -> None:
+    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
