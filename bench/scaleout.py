@@ -14,7 +14,8 @@ its CPU is Redis's work for this load alone):
   all of them listen on Redis's one channel (docs/scaling.md: the first wall).
 
 For each: delivery latency (cross-process and local separately), server CPU per delivery (both
-processes), Redis CPU per message, lost and duplicate deliveries. Then ``--ramp`` raises the rate
+processes) and per message (each process), Redis's and PostgreSQL's CPU per message, lost and
+duplicate deliveries. Then ``--ramp`` raises the rate
 on ``two`` (and ``single``) until p99 passes ``--p99-bound`` ms, something is lost, or acks fail.
 Clients reach each process directly: nginx adds a hop to connecting, not to the message path.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -63,6 +65,28 @@ class Tallies:
     def samples(self, value: list[int]) -> None:
         for part in self.parts:
             part.samples = list(value)
+
+
+def postgres_cpu(database: str) -> float:
+    """CPU seconds of PostgreSQL's work for this bench: the backends of ``database`` and the
+    shared writers (WAL writer, checkpointer, background writer). Others' backends are left out;
+    a backend that exits between two readings takes its seconds with it (pools keep theirs)."""
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                title = f.read().decode(errors="replace")
+            if title.startswith("postgres: ") and (
+                    f" {database} " in title or any(w in title for w in POSTGRES_WRITERS)):
+                total += cpu_seconds(int(pid))
+        except OSError:  # gone meanwhile
+            continue
+    return total
+
+
+POSTGRES_WRITERS = ("walwriter", "checkpointer", "background writer")
 
 
 class Group:
@@ -124,10 +148,13 @@ async def measure(servers: list[Server], redis: OwnRedis | None, *, members: int
         await asyncio.sleep(0.5)  # the joins' presence events settle
         redis_cpu0 = redis.cpu() if redis else 0.0
         cpu0 = [server.cpu() for server in servers]
+        postgres_cpu0 = postgres_cpu(DATABASE)
         result = await scenarios._drive(
             clients[0][:senders], ROOM, rate, int(rate * duration), members, tallies,
             Group(servers), drain=10.0, time_limit=duration * 3 + 5)
         sent = max(1, result["sent"])
+        result["postgres_cpu_us_per_message"] = round(
+            (postgres_cpu(DATABASE) - postgres_cpu0) * 1e6 / sent, 2)
         if redis is not None:
             result["redis_cpu_us_per_message"] = round((redis.cpu() - redis_cpu0) * 1e6 / sent, 2)
         # Each process's CPU per message sent; for a process with no member in the room, what
@@ -214,7 +241,9 @@ def brief(r: dict) -> str:
     cross = r.get("cross_process", {}).get("p99_ms")
     return (f"p50 {r['p50_ms']} p99 {r['p99_ms']} ms (cross-process p99 {cross}), "
             f"{r['server_cpu_us_per_delivery']} us CPU/delivery, "
-            f"redis {r.get('redis_cpu_us_per_message', '-')} us/msg, lost {r['lost']}")
+            f"per process {r.get('process_cpu_us_per_message')} us/msg, "
+            f"redis {r.get('redis_cpu_us_per_message', '-')} us/msg, "
+            f"postgres {r.get('postgres_cpu_us_per_message')} us/msg, lost {r['lost']}")
 
 
 def main(argv: list[str]) -> int:

@@ -35,6 +35,7 @@ def test_two_processes_deliver_every_message_once_across_redis(tmp_path):
     assert two["cross_process"]["count"] == 20 * 3  # half the members, on the other process
     assert two["local"]["count"] == 20 * 3
     assert "redis_cpu_us_per_message" in two and "redis_cpu_us_per_message" not in runs["single"]
+    assert all(r["postgres_cpu_us_per_message"] >= 0 for r in runs.values())
     # Every member on the first process; the second's CPU is measured apart (no timing here).
     apart = runs["two-apart"]
     assert "cross_process" not in apart and apart["local"]["count"] == 20 * 6
