@@ -104,6 +104,8 @@ def _install_manager_emit() -> None:
         room = to or room
         if namespace not in self.rooms:
             return
+        if isinstance(room, str) and not self.rooms[namespace].get(room):
+            return  # no one here (with Redis, every process hears every room's events)
         if isinstance(data, tuple):
             data = list(data)
         elif data is not None:
