@@ -1,5 +1,7 @@
 """Outgoing webhooks' duty, one run at a time in-process (the live server's runs are in
 test_outgoing_live.py): queuing, signatures, retries, failure, trigger words, SSRF at send time."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -124,3 +126,18 @@ def test_a_claimed_delivery_is_not_sent_by_another(loopback_allowed, owner, rece
         db.session.commit()
         outgoing.send_due()
     assert [r["headers"]["X-Parley-Delivery"] for r in target.requests] == [delivery]
+
+
+def test_done_deliveries_are_forgotten_after_a_week(loopback_allowed, owner, receiver):
+    app, target = loopback_allowed, receiver()
+    hook(app, owner, target.url)
+    post(app, owner, "old news")
+    run_once(app)  # delivered
+    post(app, owner, "still due")
+    with app.app_context():
+        outgoing.queue_new()  # queued, not sent
+        assert outgoing.purge() == 0  # delivered just now: kept
+        later = utcnow() + outgoing.KEEP_DONE + timedelta(minutes=1)
+        assert outgoing.purge(later) == 1
+        left = db.session.execute(select(WebhookDelivery.status)).scalars().all()
+    assert left == ["pending"]  # what is still to send is never forgotten

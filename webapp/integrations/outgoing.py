@@ -14,6 +14,8 @@ WEBHOOK_POLL_SECONDS and
    then POSTed; a 2xx marks it delivered, anything else waits twice as long as the time before
    (with jitter) and, after WEBHOOK_MAX_ATTEMPTS, marks it failed. A process dying mid-send
    leaves the claim to lapse, and the delivery is sent again with the same id: at least once.
+3. forgets (``purge``, hourly): deliveries done (delivered, failed, skipped) more than
+   ``KEEP_DONE`` ago, so the table holds a week of history, not every message ever sent out.
 """
 from __future__ import annotations
 
@@ -21,10 +23,11 @@ import json
 import logging
 import random
 import secrets
+import time
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.chat import service
@@ -37,19 +40,34 @@ log = logging.getLogger(__name__)
 QUEUE_BATCH = 200  # messages queued per webhook per run
 SEND_BATCH = 20  # deliveries sent per run
 MAX_WAIT = 3600.0  # the longest wait between two attempts, in seconds
+KEEP_DONE = timedelta(days=7)  # what was sent and how it went, for the owner's questions
+PURGE_EVERY = 3600.0  # seconds
 
 
 def run(app: Flask) -> None:
     """The duty: queue new messages and send due deliveries, every WEBHOOK_POLL_SECONDS."""
+    purged = 0.0
     while True:
         socketio.sleep(app.config["WEBHOOK_POLL_SECONDS"])
         with app.app_context():
             try:
                 queue_new()
                 send_due()
+                if time.monotonic() - purged > PURGE_EVERY:
+                    purged = time.monotonic()
+                    purge()
             except Exception:  # a database blip: try again on the next run
                 log.exception("webhook deliveries failed this round")
                 db.session.rollback()
+
+
+def purge(now=None) -> int:
+    """Forget deliveries done more than KEEP_DONE ago; answers how many."""
+    cutoff = (now or utcnow()) - KEEP_DONE
+    removed = db.session.execute(delete(WebhookDelivery).where(
+        WebhookDelivery.done_at.is_not(None), WebhookDelivery.done_at < cutoff)).rowcount
+    db.session.commit()
+    return removed
 
 
 def queue_new() -> int:
