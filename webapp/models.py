@@ -156,7 +156,7 @@ class Room(db.Model):
 
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "created_at": iso(self.created_at),
-                "topic": self.topic}
+                "topic": self.topic, "archived": self.archived_at is not None}
 
 
 class RoomMember(db.Model):

@@ -226,6 +226,7 @@ export class Chat {
     const moderated = this.store.canModerate(name);
     if (ack.room && ack.room.owner !== undefined) room.owner = ack.room.owner;
     if (ack.room) room.topic = ack.room.topic || null; // set with /topic
+    if (ack.room) room.archived = Boolean(ack.room.archived); // read-only, by an admin
     room.members = ack.members;
     room.membersStale = false;
     // Back after a drop: whoever is gone may only be reconnecting too (presence.js).

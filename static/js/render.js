@@ -141,11 +141,13 @@ export function renderRoomHeader(store) {
   // The room's webhooks and commands: its owner's or an admin's (accounts; not in DMs).
   byId("open-integrations").hidden = !(room && store.account && !isDm(room.name) && store.canModerate(room.name));
   const text = byId("composer-text");
-  text.disabled = !room;
-  byId("composer").querySelector("button[type=submit]").disabled = !room;
+  const writable = Boolean(room) && !room.archived; // an archived room is read-only
+  text.disabled = !writable;
+  byId("composer").querySelector("button[type=submit]").disabled = !writable;
   const attach = byId("attach"); // accounts only (partials/chat.html)
-  if (attach) attach.disabled = !room;
-  text.placeholder = room ? `Message ${label}` : "Join a room to chat";
+  if (attach) attach.disabled = !writable;
+  text.placeholder = !room ? "Join a room to chat"
+    : room.archived ? `${label} is archived: it can be read, not written to` : `Message ${label}`;
   byId("empty-state").hidden = Boolean(room);
   renderTitle(store);
 }

@@ -50,6 +50,14 @@ export function roomEvents(chat) {
       if (chat.isActive(room)) view.renderRoomHeader(store);
     },
 
+    // An admin archived the room (read-only) or opened it again.
+    archived({ room: name, archived }) {
+      const room = roomOf(name);
+      if (!room) return;
+      room.archived = Boolean(archived);
+      if (chat.isActive(room)) view.renderRoomHeader(store);
+    },
+
     kicked({ room: name, by }) {
       store.invitations.delete(name);
       if (!roomOf(name)) return;

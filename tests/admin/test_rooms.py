@@ -39,7 +39,10 @@ def test_an_archived_room_is_read_only_until_unarchived(app, console, connect):
     assert call(guest, "join", {"room": "old"})["ok"]
     sent = call(guest, "message", {"room": "old", "text": "before"})["message"]
     rid = room_id(app, "old")
+    received(guest, "archived")
     assert console.post(f"/admin/rooms/{rid}/archive").status_code == 302
+    assert received(guest, "archived") == [{"room": "old", "archived": True}]  # the page knows
+    assert call(guest, "join", {"room": "old"})["room"]["archived"] is True
     for event, data in [("message", {"text": "after"}), ("message", {"text": "r", "reply_to": sent["id"]}),
                         ("react", {"id": sent["id"], "emoji": "👍", "on": True})]:
         ack = call(guest, event, {"room": "old", **data})
@@ -48,6 +51,7 @@ def test_an_archived_room_is_read_only_until_unarchived(app, console, connect):
     assert [m["text"] for m in history["messages"]] == ["before"]  # still readable
     assert "archived" in console.get(f"/admin/rooms/{rid}").text
     console.post(f"/admin/rooms/{rid}/unarchive")
+    assert received(guest, "archived") == [{"room": "old", "archived": False}]
     assert call(guest, "message", {"room": "old", "text": "again"})["ok"]
     assert [e.action for e in audited(app, "room_archived") + audited(app, "room_unarchived")] == [
         "room_archived", "room_unarchived"]

@@ -115,3 +115,24 @@ def test_an_invitation_link_from_the_console_registers_someone(invite_server, op
     other.page.goto(theirs)
     expect(other.page.locator("[data-code='invitation_revoked']")).to_be_visible()
 
+
+
+def test_an_open_page_turns_read_only_when_its_room_is_archived(open_account, accounts, live_server):
+    [admin_name] = accounts.make("boss", admin=True)
+    [bob_name] = accounts.make("bob")
+    room = unique("old")
+    bob = open_account(bob_name)
+    bob.join(room)
+    bob.send("before the archive")
+    admin = open_account(admin_name)
+    admin.page.goto(f"{live_server.url}/admin/rooms?q={room}")
+    admin.page.locator(f"tr[data-room='{room}'] a").click()
+    admin.page.get_by_role("button", name="Archive").click()
+    expect(admin.page.get_by_test_id("state")).to_contain_text("archived")
+    # Bob's open page learns it at once: the composer is read-only, and says why.
+    expect(bob.composer).to_be_disabled()
+    expect(bob.composer).to_have_attribute("placeholder", re.compile("archived"))
+    admin.page.get_by_role("button", name="Unarchive").click()
+    expect(bob.composer).to_be_enabled()
+    bob.send("after it opened again")
+    expect(bob.message("after it opened again")).to_be_visible()

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from webapp import accounts, audit
 from webapp.admin.forms import EmptyForm, NameForm
 from webapp.admin.views import _csrf_refused, _done, _failed, admin, bp
-from webapp.chat import archive, cluster, files
+from webapp.chat import archive, broadcast, cluster, files
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db, presence
 from webapp.models import File, Room, RoomMember, User, utcnow
@@ -69,6 +69,7 @@ def _archive(room_id: int, archiving: bool):
     found.archived_at = utcnow() if archiving else None
     db.session.commit()
     archive.forget()
+    broadcast.archived(found.name, archiving)
     audit.record("room_archived" if archiving else "room_unarchived", actor=admin(),
                  target=f"room:{found.name}")
     state = "archived: read-only" if archiving else "open again"

@@ -100,6 +100,11 @@ def topic(room: str, topic: str | None, by: str) -> None:
     socketio.emit("topic", {"room": room, "topic": topic, "by": by}, to=room)
 
 
+def archived(room: str, archived: bool) -> None:
+    """An admin archived ``room`` (read-only) or opened it again: its members' pages say so."""
+    socketio.emit("archived", {"room": room, "archived": archived}, to=room)
+
+
 def profile(card: dict, user_id: int) -> None:
     """A person's profile changed (``set_profile``, an avatar): to the rooms they are in on any
     process and to their own connections (their other tabs), once to each connection."""
