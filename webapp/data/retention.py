@@ -65,8 +65,9 @@ def _remove_batch(room_id: int, cutoff) -> int | None:
         db.session.delete(row)
     # Edits and reactions go with their message (ON DELETE CASCADE).
     removed = db.session.execute(delete(Message).where(Message.id.in_(ids))).rowcount
-    db.session.execute(update(Room).where(Room.id == room_id, Room.compacted_seq < highest)
-                       .values(compacted_seq=highest))
+    if highest is not None:  # None: another remover took these rows first (SQLite has no lock)
+        db.session.execute(update(Room).where(Room.id == room_id, Room.compacted_seq < highest)
+                           .values(compacted_seq=highest))
     db.session.commit()
     files.delete_stored(keys)  # once the rows are gone: a failure here leaves bytes, not holes
     return removed
