@@ -18,11 +18,15 @@ processes) and per message (each process), Redis's and PostgreSQL's CPU per mess
 duplicate deliveries. Then ``--ramp`` raises the rate
 on ``two`` (and ``single``) until p99 passes ``--p99-bound`` ms, something is lost, or acks fail.
 Clients reach each process directly: nginx adds a hop to connecting, not to the message path.
+
+``--foreign 50,400,800`` measures instead what a process pays per message of a room it has no
+one in (docs/scaling.md): the slope of the idle process's CPU against the messages sent.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -37,6 +41,7 @@ from bench.servers import ROOT, Server, cpu_seconds, free_port, parley, pin_gene
 
 DATABASE = "parley_bench_scaleout"
 ROOM = "bench-scaleout"
+_MEASURES = itertools.count()
 
 
 class Tallies:
@@ -139,8 +144,10 @@ async def measure(servers: list[Server], redis: OwnRedis | None, *, members: int
             if not count:
                 clients.append([])
                 continue
+            # Names of their own each time: the last measure's may still be held meanwhile.
             opened, failures = await scenarios.open_clients(
-                server, count, f"p{index}m", room=ROOM, on_message=tallies.parts[index])
+                server, count, f"p{index}m{next(_MEASURES)}-", room=ROOM,
+                on_message=tallies.parts[index])
             clients.append(opened)
             if failures:
                 return {"error": f"{len(failures)} members of process {index} did not connect: "
@@ -235,6 +242,37 @@ async def ramp(args, workdir: Path, count: int, redis: OwnRedis | None) -> list[
     return steps
 
 
+async def foreign(workdir: Path, rates: list[float], duration: float) -> dict:
+    """What a process pays per message of a room it has no one in: two processes, every member
+    (10) on the first, the second's CPU seconds at each rate; the slope over messages is the
+    cost per message, the intercept its time-based work (pings, heartbeats) over the window."""
+    with OwnRedis() as redis:
+        servers = start(2, workdir, fresh_postgres(DATABASE), redis.url)
+        points = []
+        try:
+            for rate in rates:
+                r = await measure(servers, redis, members=10, senders=5, rate=rate,
+                                  duration=duration, split=False)
+                if "error" in r:
+                    points.append({"rate": rate, "error": r["error"]})
+                    continue
+                seconds = r["process_cpu_us_per_message"][1] * r["sent"] / 1e6
+                points.append({"rate": rate, "sent": r["sent"], "idle_process_cpu_s": seconds})
+                print(f"foreign {rate:.0f}/s: {r['sent']} messages, the other process "
+                      f"{seconds:.3f} s of CPU", flush=True)
+        finally:
+            for server in servers:
+                server.stop()
+    good = [p for p in points if "error" not in p]
+    slope = None
+    if len({p["sent"] for p in good}) > 1:
+        mean_x = sum(p["sent"] for p in good) / len(good)
+        mean_y = sum(p["idle_process_cpu_s"] for p in good) / len(good)
+        slope = (sum((p["sent"] - mean_x) * (p["idle_process_cpu_s"] - mean_y) for p in good)
+                 / sum((p["sent"] - mean_x) ** 2 for p in good))
+    return {"points": points, "us_per_foreign_message": None if slope is None else round(slope * 1e6, 1)}
+
+
 def brief(r: dict) -> str:
     if "error" in r:
         return r["error"]
@@ -257,13 +295,21 @@ def main(argv: list[str]) -> int:
                         help="set-ups whose highest passing rate is searched ('' for none)")
     parser.add_argument("--ramp-steps", type=int, default=8)
     parser.add_argument("--p99-bound", type=float, default=50.0)
+    parser.add_argument("--foreign", default="",
+                        help="instead: rates (e.g. 50,400,800) for the cost per message of a "
+                             "room a process has no one in (the slope of its CPU)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     args.ramp = [name for name in args.ramp.split(",") if name]
     pin_generator()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     workdir = Path("/tmp") / f"parley-scaleout-{stamp}"
-    results = asyncio.run(run(args, workdir))
+    if args.foreign:
+        rates = [float(rate) for rate in args.foreign.split(",")]
+        results = asyncio.run(foreign(workdir, rates, args.duration))
+        print(f"per message of a room with no one here: {results['us_per_foreign_message']} us")
+    else:
+        results = asyncio.run(run(args, workdir))
     out = args.out or ROOT / "bench" / "results" / f"scaleout-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
