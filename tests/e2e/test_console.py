@@ -2,7 +2,6 @@
 version, the database, where it listens, then only meaningful lines; no traceback, no library
 banner; a request log when asked for."""
 import signal
-import time
 from importlib import metadata
 
 import pytest
@@ -10,7 +9,7 @@ import requests
 import websocket
 
 from tests.e2e.console import LOG_LINE, NOISE, Server, environment, flask
-from tests.support import ChatClient, unique
+from tests.support import ChatClient, eventually, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +52,14 @@ def some_traffic(url: str) -> None:
                                      timeout=5)
     ws.recv()  # welcome
     ws.close()
-    time.sleep(0.5)  # the server notices the closes
+    # The server has noticed every close (its connection gauges are back to zero).
+    assert eventually(lambda: _open_connections(url) == 0, 10), "connections left open"
+
+
+def _open_connections(url: str) -> float:
+    text = requests.get(url + "/metrics", timeout=5).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("parley_connections{"))
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
