@@ -38,7 +38,6 @@ LIMITS = {
     "RATE_LIMIT_FLOOD": f"{FLOOD} per minute",
     "RATE_LIMIT_ADDRESS_FACTOR": "2",
 }
-REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of this test's own: no other keys touched
 
 
 @pytest.fixture(scope="module")
