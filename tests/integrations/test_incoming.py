@@ -77,3 +77,16 @@ def test_unknown_tokens_and_the_rate_limit(app, client, hook_url):
     ratelimits.init_app(app)
     codes = [client.post(hook_url, json={"text": "x"}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_a_hook_post_counts_as_unread_and_its_mentions_reach_people(app, client, hook_url, token_of):
+    alice = socketio.test_client(app, auth={"token": token_of("alice")})
+    joined = call(alice, "join", {"room": "builds"})
+    call(alice, "read", {"room": "builds", "seq": joined["seq"]})
+    assert client.post(hook_url, json={"text": "build broke, @alice please look"}).data == b"ok"
+    [message] = received(alice, "message")
+    assert message["mentions"] == ["alice"]
+    [room] = [r for r in call(alice, "rooms", {})["rooms"] if r["name"] == "builds"]
+    assert (room["unread"], room["mentions"]) == (1, 1)  # a bot's post is news like anyone's
+    [mention] = call(alice, "mentions", {})["messages"]
+    assert mention["id"] == message["id"]
