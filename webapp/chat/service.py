@@ -109,9 +109,8 @@ def _identify(auth: Any, sid: str | None, user: User | None, address: str | None
     if not current_app.config["GUESTS_ALLOWED"]:
         raise AppError("Guests are not allowed here: log in or use a token.", code="guests_disabled")
     name = v.person_name(auth["name"])
-    if accounts.find_user(name) is not None:
-        raise AppError(f"'{name}' belongs to a registered user.", code="name_registered")
-    moderation.check_guest(name, address)  # a banned name, or a banned address (guests only)
+    # An account's name, or a banned name or address (guests only): one query.
+    moderation.check_guest(name, address)
     return Member(sid=sid, name=name, address=address)
 
 
