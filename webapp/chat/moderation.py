@@ -86,15 +86,25 @@ def check_room(member: Member, room: Room) -> None:
     if member.admin:
         return
     if member.user_id is not None:
-        who = and_(Ban.address.is_(None), Ban.user_id == member.user_id)
+        params = {"user": member.user_id, "name": None, "address": None}
     else:
-        who = and_(Ban.address.is_(None), Ban.name_key == member.name.casefold())
-        if member.address:
-            who = or_(who, Ban.address == member.address)
-    banned, until = _banned_until(and_(Ban.room_id == room.id, who))
-    if banned:
+        params = {"user": None, "name": member.name.casefold(), "address": member.address}
+    ends = list(db.session.scalars(_ROOM_CHECK, {"room": room.id, "now": utcnow(), **params}))
+    if ends:
+        until = None if None in ends else iso(max(ends))
         raise AppError(f"You were put out of '{room.name}'; you may come back after {until}.",
                        code="kicked", status=403, until=until)
+
+
+# Every join of a public room asks it: compiled once, like _GUEST_CHECK. An account is judged
+# by its own room bans; a guest by its name's and its address's (NULL matches nothing).
+_ROOM_CHECK = text(
+    "SELECT expires_at FROM bans WHERE room_id = :room "
+    "AND ((address IS NULL AND (user_id = :user OR name_key = :name)) OR address = :address) "
+    "AND (expires_at IS NULL OR expires_at > :now) "
+    "LIMIT 50"
+).bindparams(bindparam("now", type_=Ban.__table__.c.expires_at.type)).columns(
+    expires_at=Ban.__table__.c.expires_at.type)
 
 
 # -- bans --------------------------------------------------------------------------------------
