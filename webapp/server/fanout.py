@@ -28,7 +28,6 @@ import logging
 import time
 
 import eventlet
-import eventlet.hubs
 from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 from socketio import manager as sio_manager
@@ -124,7 +123,10 @@ def _install_manager_emit() -> None:
                 pending[key].extend(eio_pkts)
             else:
                 pending[key] = eio_pkts
-                eventlet.hubs.get_hub().schedule_call_global(0, flush, key)
+                # A greenlet of its own, started when this pass of the loop is over (not a bare
+                # timer callback: that runs in the hub, where a send that finds a dead socket
+                # and runs its disconnect handler could not wait for anything).
+                eventlet.spawn_n(flush, key)
             return
         _deliver(self, namespace, room, skip, eio_pkts)
 
