@@ -38,6 +38,8 @@ LIMITS = {
     "RATE_LIMIT_FLOOD": f"{FLOOD} per minute",
     "RATE_LIMIT_ADDRESS_FACTOR": "2",
 }
+# The shared_redis fixture (tests/security/conftest.py) reads it: this module's own database.
+REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture(scope="module")
