@@ -16,6 +16,7 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
+import engineio
 import requests
 import socketio
 import websocket
@@ -133,8 +134,26 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+class _InOrderEngineIOClient(engineio.Client):
+    """python-engineio's client hands each message to a thread of its own, so two events can
+    reach a test in the other order than the server sent them (seen: a burst's broadcasts, a
+    join and a leave). Here they are handled on the read loop, in the order they came: the
+    handlers only put them on queues."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class _InOrderClient(socketio.Client):
+    def _engineio_client_class(self):
+        return _InOrderEngineIOClient
+
+
 class ChatClient:
-    """A python-socketio client that records every server event in a queue per event name."""
+    """A python-socketio client that records every server event in a queue per event name, in
+    the order the server sent them."""
 
     EVENTS = ("message", "presence", "typing")
 
@@ -143,7 +162,7 @@ class ChatClient:
         headers: dict | None = None, reconnection: bool = False,
     ) -> None:
         self.url, self.name, self.transports, self.headers = url, name, transports, headers or {}
-        self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.2)
+        self.sio = _InOrderClient(reconnection=reconnection, reconnection_delay=0.2)
         self.queues: dict[str, queue.Queue] = {event: queue.Queue() for event in self.EVENTS}
         for event in self.EVENTS:
             self.sio.on(event, self.queues[event].put)
