@@ -240,7 +240,7 @@ export class Chat {
       this.addHistory(room, ack.history);
       room.setSeq(ack.seq);
     }
-    saved.setRooms(this.store.joinedNames());
+    saved.setRooms(this.store.keptNames());
     if (activate || !this.store.active) this.activate(name);
     else if (this.isActive(room)) {
       view.renderMembers(this.store);
@@ -388,7 +388,7 @@ export class Chat {
     if (this.store.rooms.has(name)) this.presence.forget(this.store.rooms.get(name));
     this.tray.forget(name);
     this.store.forget(name);
-    saved.setRooms(this.store.joinedNames());
+    saved.setRooms(this.store.keptNames());
     if (wasActive && this.store.active) this.activate(this.store.active);
     else this.renderAll();
   }

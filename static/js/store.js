@@ -310,6 +310,15 @@ export class Store {
     return this.active ? this.rooms.get(this.active) || null : null;
   }
 
+  /**
+   * The rooms to come back to on the next load: those joined and those still being joined (a
+   * failed join forgets its room). Saving only the joined ones lost, on a reload before every
+   * join had answered, the rooms still on their way.
+   */
+  keptNames() {
+    return [...this.rooms.keys()];
+  }
+
   joinedNames() {
     return [...this.rooms.values()].filter((room) => room.joined).map((room) => room.name);
   }

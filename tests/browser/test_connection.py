@@ -1,6 +1,10 @@
 """Connecting: refused nicknames go back to the form; a dropped connection rejoins and catches up."""
 from __future__ import annotations
 
+import json
+import re
+import time
+
 import pytest
 import socketio
 
@@ -100,4 +104,68 @@ def test_reconnect_rejoins_and_catches_up(fresh_server, open_chat):
     expect(page.message_item("said while you were away").locator(".new-divider")).to_have_text("New messages")
     expect(page.message("written while offline")).to_be_visible()
     expect(page.page.locator("#pending .msg")).to_have_count(0)
+    expect(page.members).to_contain_text(page.name)
+
+
+class HeldJoins:
+    """Sits on the page's WebSocket and, while ``holding``, keeps back the server's answers to the
+    page's joins of ``room``; the answers to every other join go through and are counted."""
+
+    JOIN = re.compile(r'^42(\d+)\["join",(.*)\]$')
+    ACK = re.compile(r"^43(\d+)\[")
+
+    def __init__(self, room: str) -> None:
+        self.room = room
+        self.holding = False
+        self.held: set[str] = set()
+        self.joins: dict[str, str] = {}  # ack id -> room, of the joins the page asked for
+        self.answered: list[str] = []
+
+    def route(self, ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(frame) -> None:
+            join = self.JOIN.match(frame) if isinstance(frame, str) else None
+            if join:
+                self.joins[join[1]] = json.loads(join[2])["room"]
+            server.send(frame)
+
+        def from_server(frame) -> None:
+            ack = self.ACK.match(frame) if isinstance(frame, str) else None
+            room = self.joins.get(ack[1]) if ack else None
+            if room == self.room and self.holding:
+                self.held.add(ack[1])
+                return
+            if room:
+                self.answered.append(room)
+            ws.send(frame)
+
+        ws.on_message(from_page)
+        server.on_message(from_server)
+
+
+def test_a_reload_before_a_join_is_answered_keeps_the_room(open_chat):
+    """Reloading while a room's join is still on its way (a slow server, a big room) must not
+    drop the room: the next load comes back to it, in view, as it was."""
+    room = unique("slowjoin")
+    wire = HeldJoins(room)
+    page = open_chat(unique("reloader"), query="?transport=websocket",
+                     setup=lambda p: p.route_web_socket("**/socket.io/**", wire.route))
+    page.join(room)
+
+    wire.holding = True
+    wire.answered.clear()
+    page.page.reload()
+    page.expect_state("connected")
+    deadline = time.monotonic() + 10
+    # The other room's join is answered while this one's is held (and the page saves its rooms).
+    while not (wire.held and "general" in wire.answered):
+        assert time.monotonic() < deadline, (wire.held, wire.answered)
+        page.page.wait_for_timeout(50)  # lets Playwright run the route's handlers
+
+    wire.holding = False
+    page.page.reload()
+    page.expect_state("connected")
+    expect(page.title).to_have_text(f"#{room}")
+    expect(page.room_button(room)).to_be_visible()
     expect(page.members).to_contain_text(page.name)
