@@ -38,7 +38,7 @@ PLAN: dict[str, tuple] = {
                   {"members": 100, "senders": 10, "rate": 500, "duration": 10}),
     "fanout1000": (scenarios.fanout, {"members": 1000, "senders": 10, "rate": 50, "duration": 3},
                    {"members": 1000, "senders": 10, "rate": 50, "duration": 10}),
-    "connect": (scenarios.connect, {"count": 2000, "idle": 2}, {"count": 10000, "idle": 5}),
+    "connect": (scenarios.connect, {"count": 2000, "idle": 26}, {"count": 10000, "idle": 30}),
     "polling": (scenarios.fanout,
                 {"members": 100, "senders": 10, "rate": 50, "duration": 3, "polling": True},
                 {"members": 100, "senders": 10, "rate": 50, "duration": 10, "polling": True}),

@@ -326,7 +326,9 @@ async def connect(server: Server, *, count: int = 10000, idle: float = 3.0,
             give_up_after=max(50, count // 50), deadline=deadline,
         )
     try:
-        await asyncio.sleep(idle)
+        # What holding them costs: heartbeats (a ping every PING_INTERVAL, 25 s) and timers.
+        with Meter(server) as held:
+            await asyncio.sleep(idle)
         alive = sum(1 for c in clients if not c.closed.done())
         # Idle, but not dead: the newest connection still gets an answer.
         answered = False
@@ -349,6 +351,9 @@ async def connect(server: Server, *, count: int = 10000, idle: float = 3.0,
         "server_cpu_us_per_connect": round(meter.server_cpu * 1e6 / max(1, opened), 1),
         "rss_before_mib": round(rss0 / 1024, 1), "rss_after_mib": round(rss1 / 1024, 1),
         "kib_per_connection": round((rss1 - rss0) / opened, 1) if opened else None,
+        # Server CPU a second for each 1,000 idle connections (per mille of a core).
+        "idle_cpu_per_1000": round(held.server_cpu * 1000 / max(1, opened) / held.wall * 1000, 2)
+        if opened and held.wall else None,
     }
 
 

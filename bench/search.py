@@ -64,6 +64,11 @@ def fill(app, count: int, rng: random.Random, vocab: list[str]) -> float:
                 batch = []
         if batch:
             _insert(db, batch)
+        if db.engine.dialect.name == "sqlite":  # the index as the server keeps it: up to date
+            from webapp.chat import search_index
+
+            search_index.flush()
+            db.session.commit()
         # What autovacuum (PostgreSQL) or an operator's ANALYZE (SQLite) would have done since.
         db.session.execute(text("ANALYZE"))
         db.session.commit()

@@ -4,8 +4,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select
 
@@ -15,6 +17,7 @@ from webapp.extensions import db
 from webapp.models import Message, Room
 
 pytestmark = pytest.mark.integration
+HEAD = ScriptDirectory(str(Path(__file__).parents[2] / "migrations")).get_current_head()
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def test_pg_dump_archive_restores_into_a_new_database(db_app, tmp_path, restored
     db.session.commit()
 
     manifest = backups.backup(tmp_path / "backup")
-    assert manifest["database"] == "parley.pgdump" and manifest["migration"] == "0015"
+    assert manifest["database"] == "parley.pgdump" and manifest["migration"] == HEAD
     subprocess.run(["pg_restore", "--no-owner", "--dbname", restored_url,
                     str(tmp_path / "backup" / "parley.pgdump")], check=True, capture_output=True)
     engine = create_engine(restored_url)

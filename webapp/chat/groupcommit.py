@@ -26,9 +26,12 @@ On SQLite the same statements go straight to the driver (``_SQLite``): SQLAlchem
 ~30 us a statement (building the execution context, processing the result), which was over a
 third of a message's insert; the types are converted by the columns' own bind processors, the
 driver's errors wrapped as SQLAlchemy's, and the database latency observed as for any query.
+The search index follows a few messages behind (webapp/chat/search_index.py): once ``BEHIND``
+wait, a greenlet of the committer's writes them in one transaction, outside any message's ack.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -43,8 +46,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from webapp import metrics
-from webapp.extensions import db
+from webapp.chat import search_index
+from webapp.extensions import db, socketio
 from webapp.models import Message, utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # rows per statement: SQLite allows 32,766 bound parameters, ten per row here
 # The columns a new message is stored with; the rest take their defaults (webapp/models.py).
@@ -148,6 +154,8 @@ class GroupCommitter:
         self._committing = False
         self._conn: Connection | None = None  # used by the one leader of the moment only
         self._engine: Engine | None = None  # db.engine's dialect and settings, its own pool
+        self._indexing = False  # an _index is on its way
+        self._index_wanted = False  # the search index is behind: index once the leader is done
 
     def store(self, **fields) -> StoredMessage | None:
         """Commit a message; answers the stored row, or None if (author, client_id) existed."""
@@ -170,7 +178,11 @@ class GroupCommitter:
                     batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                     if not batch:
                         self._committing = False
-                        return
+                        index, self._index_wanted = self._index_wanted, False
+                if not batch:
+                    if index:
+                        self._index_later()
+                    return
                 self._commit(batch)
         except BaseException:  # never leave the others waiting on a leader that is gone
             with self._lock:
@@ -209,7 +221,11 @@ class GroupCommitter:
         if conn.dialect.name == "postgresql":
             return self._insert_postgresql(conn, batch)
         if conn.dialect.name == "sqlite":
-            return _SQLite.of(conn).insert(batch)
+            sqlite = _SQLite.of(conn)
+            ids = sqlite.insert(batch)
+            if sqlite.behind() >= search_index.BEHIND:
+                self._index_wanted = True  # once this leader lets the connection go
+            return ids
         if len(batch) > 1:
             try:
                 with conn.begin():
@@ -278,6 +294,31 @@ class GroupCommitter:
                 found[id(entry)] = row.id if row is not None else None
         return [found[id(entry)] for entry in batch]
 
+    # -- SQLite's search index, a few messages behind ----------------------------------------
+    def _index_later(self) -> None:
+        """Index the waiting messages in a greenlet (a thread without eventlet) of their own:
+        after the batch that made them enough, not in its messages' acks."""
+        with self._lock:
+            if self._indexing:
+                return
+            self._indexing = True
+        socketio.start_background_task(self._index)
+
+    def _index(self) -> None:
+        with self._lock:
+            self._indexing = False
+            if self._committing:  # a batch is being stored: its leader asks again as it ends
+                self._index_wanted = True
+                return
+            self._committing = True  # the connection is ours until _drain lets it go
+        try:
+            sqlite = _SQLite.of(self._connection())
+            sqlite.mark = search_index.flush_raw(sqlite.raw)
+        except Exception:  # a search indexes what waits; the next batch tries again
+            log.warning("indexing messages for search failed", exc_info=True)
+        finally:
+            self._drain()  # store what queued meanwhile, then give the connection up
+
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._close()
@@ -324,6 +365,15 @@ class _SQLite:
         self.one = (f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(COLUMNS))}) "
                     "ON CONFLICT (author, client_id) DO NOTHING RETURNING id")
         self.many: dict[int, str] = {}
+        self.top = 0  # the highest id this connection stored
+        self.mark: int | None = None  # the search index's mark, as last read or written
+
+    def behind(self) -> int:
+        """How many of the messages this connection stored wait for the search index (about:
+        another process may have indexed them)."""
+        if self.mark is None:
+            self.mark = search_index.mark_raw(self.raw)
+        return self.top - self.mark
 
     @classmethod
     def of(cls, conn: Connection) -> _SQLite:
@@ -369,7 +419,9 @@ class _SQLite:
             self._take_seqs(cursor, batch)
             values = [value for entry in batch for value in self.row(entry)]
             # ids are drawn in VALUES order, whatever order RETURNING hands them back in
-            return sorted(row_id for (row_id,) in self._execute(cursor, statement, values))
+            ids = sorted(row_id for (row_id,) in self._execute(cursor, statement, values))
+        self.top = max(self.top, ids[-1])
+        return ids
 
     def _insert_one(self, entry: _Entry):
         try:
@@ -379,7 +431,8 @@ class _SQLite:
                 if not found:
                     self.raw.rollback()  # a retry: give the seq back
                     return None
-                return found[0][0]
+            self.top = max(self.top, found[0][0])
+            return found[0][0]
         except IntegrityError as exc:  # a room deleted meanwhile: this message fails alone
             return exc
 

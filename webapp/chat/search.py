@@ -8,8 +8,8 @@ parts of words (``deploy`` finds "redeployed"), phrases as written, any case or 
 script (CJK text has no spaces between words, and a substring match needs none).
 
 **Index.** "Contains" is ``LIKE '%term%'``, which both databases answer from a trigram index:
-SQLite's FTS5 ``trigram`` tokenizer (table ``messages_search``, kept in step with ``messages``
-by triggers, so in the same transaction as every post, edit and deletion) and PostgreSQL's
+SQLite's FTS5 ``trigram`` tokenizer (table ``messages_search``, written in batches just behind
+the messages and brought up to date before each search: webapp/chat/search_index.py) and PostgreSQL's
 ``pg_trgm`` GIN index on ``search_text`` (migration 0007). A term shorter than three characters
 cannot use a trigram index: it is checked on the rows the other terms found, or on every row
 when it is the only one (slow on a large server: the page asks for three characters).
@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import column, func, or_, select, table, text
 
 from webapp import validation as v
-from webapp.chat import service
+from webapp.chat import search_index, service
 from webapp.chat.folding import fold, highlight
 from webapp.chat.service import Member
 from webapp.errors import InvalidPayload
@@ -127,6 +127,7 @@ def _found(found, terms: list[str], count: int, cursor: int | None) -> list[Mess
     look at the older ones, where what remains to be found is rare.
     """
     if db.session.get_bind().dialect.name != "postgresql":
+        search_index.flush()  # the messages the committer has not indexed yet
         return list(db.session.scalars(_matching(found, terms).limit(count)))
     top = (cursor - 1) if cursor is not None else db.session.scalar(select(func.max(Message.id)))
     if top is None:
