@@ -6,10 +6,14 @@ import json
 import zipfile
 
 import pytest
+from sqlalchemy import func, select, text
 
 from tests.data.populate import member, op
 from tests.data.test_export import new_app, run
 from webapp import accounts
+from webapp.chat import search_index
+from webapp.extensions import db
+from webapp.models import Message
 
 USERS = [
     {"id": "U1", "name": "alice", "real_name": "Alice A"},
@@ -57,6 +61,9 @@ def test_a_slack_export_becomes_rooms_and_messages(tmp_path, slack_zip):
     assert done.exit_code == 0, done.output
     assert json.loads(done.output) == {"users": 3, "rooms": 2, "messages": 5}
     with app.app_context():
+        # Indexed for search by the import itself (SQLite), not left to the first search.
+        assert db.session.scalar(text(f"SELECT id FROM {search_index.MARK}")) == db.session.scalar(
+            select(func.max(Message.id)))
         reader = member("reader")
         rooms = {r["name"] for r in op("rooms", reader)["rooms"]}
         assert {"general-slack", "design"} <= rooms  # general was taken

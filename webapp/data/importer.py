@@ -12,6 +12,7 @@ from typing import IO
 
 from sqlalchemy import delete, exists, insert, or_, select, text
 
+from webapp.chat import search_index
 from webapp.chat.folding import fold
 from webapp.data.export import ARCHIVE, stored_entries
 from webapp.data.tables import FORMAT, TABLES, Exported, from_json
@@ -71,6 +72,7 @@ def import_archive(path: Path) -> dict:
         counts["file_bytes"] = _import_bytes(archive)
         _advance_sequences()
         db.session.commit()
+        search_index.flush()  # SQLite: index the messages now, not in the first search
     except BaseException:
         db.session.rollback()
         raise

@@ -15,6 +15,7 @@ import emoji
 from sqlalchemy import func, select
 
 from webapp import validation as v
+from webapp.chat import search_index
 from webapp.chat.folding import fold
 from webapp.data.importer import ImportRefused
 from webapp.extensions import db
@@ -61,6 +62,8 @@ def import_slack(path: Path) -> dict:
         counts["messages"] += _import_messages(room, messages, users)
         counts["rooms"] += 1
         db.session.commit()
+    search_index.flush()  # SQLite: index the messages now, not in the first search
+    db.session.commit()
     return counts
 
 
