@@ -33,6 +33,15 @@ def compact() -> None:
     click.echo(f"removed {changes.compact()} tombstones")
 
 
+@chat_cli.command("reindex")
+def reindex() -> None:
+    """Build the search index again from the messages (an index in doubt: a database file copied
+    while it was written, messages changed by hand). Safe while the server runs."""
+    from webapp.chat import search_index
+
+    click.echo(search_index.rebuild())
+
+
 @chat_cli.command("vapid-keys")
 def vapid_keys() -> None:
     """Print a new VAPID key pair for Web Push, as environment settings to keep."""

@@ -127,3 +127,16 @@ def test_the_migration_indexes_what_was_there(people):
         connection.execute(text("UPDATE messages SET text = 'Déjà vu, written before search'"))
     upgrade()
     assert found(alice, "deja vu") == ["Déjà vu, written before search"]
+
+
+def test_reindex_builds_the_index_again_and_search_goes_on(people, db_app):
+    alice = people("alice")
+    for words in ("rebuild the index", "index rebuilt", "nothing to see"):
+        say(alice, "general", words)
+    db.session.remove()  # PostgreSQL's REINDEX waits for open transactions on messages
+    done = db_app.test_cli_runner().invoke(args=["chat", "reindex"])
+    assert done.exit_code == 0, done.output
+    assert "rebuilt the" in done.output
+    assert found(alice, "index") == ["index rebuilt", "rebuild the index"]
+    say(alice, "general", "after the index was rebuilt")
+    assert found(alice, "rebuilt") == ["after the index was rebuilt", "index rebuilt"]

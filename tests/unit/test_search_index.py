@@ -71,3 +71,22 @@ def test_edits_and_deletions_either_side_of_the_mark_keep_the_index_true(app):
     with app.app_context():
         assert db.session.scalar(select(Message.id).where(Message.id == waiting_gone)) is None
     check_integrity(app)
+
+
+def test_reindex_rebuilds_an_index_that_went_wrong(app):
+    ids = post(app, "release checklist", 3)
+    assert found(app, "checklist")
+    with app.app_context():  # the index loses a message behind the triggers' back
+        db.session.execute(text("INSERT INTO messages_search(messages_search, rowid, search_text) "
+                                "VALUES ('delete', :id, :text)"),
+                           {"id": ids[0], "text": fold("release checklist 0")})
+        db.session.commit()
+    assert found(app, "checklist") == ["release checklist 2", "release checklist 1"]
+    post(app, "waiting", 1)  # and one waits behind the mark
+
+    done = app.test_cli_runner().invoke(args=["chat", "reindex"])
+    assert done.exit_code == 0, done.output
+    assert "rebuilt" in done.output
+    assert found(app, "checklist") == [f"release checklist {i}" for i in (2, 1, 0)]
+    assert found(app, "waiting") == ["waiting 0"]
+    check_integrity(app)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sqlalchemy import text
+
 from webapp.extensions import db
 
 MARK = "messages_search_mark"  # one row: the highest message id indexed
@@ -61,3 +63,30 @@ def flush() -> None:
     raw = connection.connection.dbapi_connection
     if not raw.in_transaction:  # a search writes nothing before it looks (its session never has)
         flush_raw(raw)
+
+
+def rebuild() -> str:
+    """Build the search index again from the messages (``flask --app wsgi chat reindex``): for an
+    index in doubt (a database file copied while it was written, messages changed by hand).
+    SQLite: FTS5's ``rebuild`` and the mark at the newest message, in one transaction.
+    PostgreSQL: ``REINDEX`` of the trigram index (writes to messages wait while it runs)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        db.session.commit()
+        raw = db.session.connection().connection.dbapi_connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("INSERT INTO messages_search(messages_search) VALUES ('rebuild')")
+            cursor.execute(f"UPDATE {MARK} SET id = (SELECT coalesce(max(id), 0) FROM messages)")
+            cursor.execute("COMMIT")
+        except BaseException:
+            if raw.in_transaction:
+                raw.rollback()
+            raise
+        finally:
+            cursor.close()
+        return "rebuilt the FTS5 index messages_search"
+    db.session.execute(text("REINDEX INDEX messages_search_trgm"))
+    db.session.commit()
+    return "rebuilt the trigram index messages_search_trgm"
