@@ -18,6 +18,7 @@ only; PostgreSQL's trigram index is maintained by PostgreSQL in the insert.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 
 from sqlalchemy import text
 
@@ -30,25 +31,33 @@ _INDEX = ("INSERT INTO messages_search (rowid, search_text) "
           "SELECT id, search_text FROM messages WHERE id > ? AND id <= ?")
 
 
-def flush_raw(raw: sqlite3.Connection) -> int:
-    """Index every message not yet indexed, in one transaction on ``raw`` (which must be in
-    none); answers the new mark."""
+@contextmanager
+def _writing(raw: sqlite3.Connection):
+    """A transaction on ``raw`` (which must be in none) that takes the write lock first, so no
+    other writer comes between its reads and its writes; committed, or rolled back on error."""
     cursor = raw.cursor()
     try:
-        cursor.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer in between
-        (mark,) = cursor.execute(f"SELECT id FROM {MARK}").fetchone()
-        top = cursor.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
-        if top > mark:
-            cursor.execute(_INDEX, (mark, top))
-            cursor.execute(f"UPDATE {MARK} SET id = ?", (top,))
+        cursor.execute("BEGIN IMMEDIATE")
+        yield cursor
         cursor.execute("COMMIT")
-        return max(top, mark)
     except BaseException:
         if raw.in_transaction:
             raw.rollback()
         raise
     finally:
         cursor.close()
+
+
+def flush_raw(raw: sqlite3.Connection) -> int:
+    """Index every message not yet indexed, in one transaction on ``raw`` (which must be in
+    none); answers the new mark."""
+    with _writing(raw) as cursor:
+        (mark,) = cursor.execute(f"SELECT id FROM {MARK}").fetchone()
+        top = cursor.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
+        if top > mark:
+            cursor.execute(_INDEX, (mark, top))
+            cursor.execute(f"UPDATE {MARK} SET id = ?", (top,))
+    return max(top, mark)
 
 
 def mark_raw(raw: sqlite3.Connection) -> int:
@@ -73,19 +82,9 @@ def rebuild() -> str:
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         db.session.commit()
-        raw = db.session.connection().connection.dbapi_connection
-        cursor = raw.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
+        with _writing(db.session.connection().connection.dbapi_connection) as cursor:
             cursor.execute("INSERT INTO messages_search(messages_search) VALUES ('rebuild')")
             cursor.execute(f"UPDATE {MARK} SET id = (SELECT coalesce(max(id), 0) FROM messages)")
-            cursor.execute("COMMIT")
-        except BaseException:
-            if raw.in_transaction:
-                raw.rollback()
-            raise
-        finally:
-            cursor.close()
         return "rebuilt the FTS5 index messages_search"
     db.session.execute(text("REINDEX INDEX messages_search_trgm"))
     db.session.commit()
