@@ -50,14 +50,22 @@ def _writing(raw: sqlite3.Connection):
 
 def flush_raw(raw: sqlite3.Connection) -> int:
     """Index every message not yet indexed, in one transaction on ``raw`` (which must be in
-    none); answers the new mark."""
+    none); answers the new mark. When nothing waits (most searches), no write lock is taken."""
+    mark, top = _mark_and_top(raw)
+    if top <= mark:
+        return mark
     with _writing(raw) as cursor:
-        (mark,) = cursor.execute(f"SELECT id FROM {MARK}").fetchone()
-        top = cursor.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
+        mark, top = _mark_and_top(cursor)  # again, under the lock: another may have indexed
         if top > mark:
             cursor.execute(_INDEX, (mark, top))
             cursor.execute(f"UPDATE {MARK} SET id = ?", (top,))
     return max(top, mark)
+
+
+def _mark_and_top(db_api) -> tuple[int, int]:
+    """The mark and the newest message's id (either of a connection or of a cursor)."""
+    (mark,) = db_api.execute(f"SELECT id FROM {MARK}").fetchone()
+    return mark, db_api.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
 
 
 def mark_raw(raw: sqlite3.Connection) -> int:
