@@ -4,7 +4,8 @@ Several processes on one host share PROMETHEUS_MULTIPROC_DIR (set in the environ
 process starts: prometheus-client decides at import): each writes its values to its own files and
 a scrape of any one of them sums them all. The per-event work is a few increments on memory-mapped
 values, done once per operation in ``run`` (both adapters call it), once per broadcast in the
-client manager (``delivered``), and once per SQL statement.
+client manager (``delivered``), once per pass of the event loop that wrote held events
+(``flushed``), and once per SQL statement.
 
 Only trusted callers read it: METRICS_TOKEN as a bearer token, or an address in METRICS_ALLOW.
 """
@@ -47,6 +48,10 @@ BROADCASTS = Counter("parley_broadcasts", "Server events sent to a room or a con
                      ["event"])
 DELIVERIES = Counter("parley_fanout_deliveries", "Copies of server events sent to connections.",
                      ["event"])
+WRITES = Counter("parley_fanout_writes",
+                 "Writes of the events held for a WebSocket until a pass of the event loop ended.")
+WRITTEN = Counter("parley_fanout_written_packets",
+                  "Packets those writes carried (written / writes: events per system call).")
 DATABASE = Histogram("parley_database_seconds", "Time of each SQL statement.", buckets=FAST)
 QUEUE = Histogram("parley_queue_publish_seconds",
                   "Time to publish a batch of events to the Redis message queue.", buckets=FAST)
@@ -90,6 +95,13 @@ def delivered(event_name: str, recipients: int) -> None:
     children[0].inc()
     if recipients:
         children[1].inc(recipients)
+
+
+def flushed(writes: int, packets: int) -> None:
+    """One pass of the event loop wrote ``packets`` held packets in ``writes`` sends."""
+    if writes:
+        WRITES.inc(writes)
+        WRITTEN.inc(packets)
 
 
 @event.listens_for(Engine, "before_cursor_execute")

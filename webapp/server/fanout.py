@@ -14,13 +14,23 @@ own path, so ordering holds:
 - the WebSocket's send lock is taken without waiting, else the packet is queued;
 - if the kernel takes only part of the frame, a greenlet finishes it while still holding the
   send lock, so no other frame can come between (a slow reader never stalls the broadcaster);
-- pings and other control packets always go through the queue.
+- pings and other control packets go through the queue (or, if packets are held for the
+  socket, after them: below).
 
 ``presence`` broadcasts are coalesced: those made to one room during one pass of the event loop
 are written to each member together, one ``send`` of their frames (each still its own packet),
 when the pass ends. A 1,000-member room that 50 people join at once took 50 writes per member
 (issue 19: ~500,000 sends to fill it); now about one per member per pass. Presence events keep
 their order among themselves, not with other events (docs/protocol.md).
+
+Every broadcast's packets are coalesced per socket too: the first broadcast that finds a socket
+writable holds its packets on the socket (``HELD``) until the pass of the event loop ends, and
+what else that socket is sent in the pass -- other broadcasts, acks, replies -- joins them in
+order; then one ``send`` writes them all. In a busy room a member gets several messages in a
+pass, each a system call and a TCP segment of its own before. A packet that cannot be framed
+here (binary data), or finds the writer busy, goes to the queue with what is held, in order. An
+ack (any packet sent to the one socket) does not wait for the pass to end: it is written at once
+with what is held, so coalescing adds nothing to an answer's latency.
 """
 from __future__ import annotations
 
@@ -33,11 +43,14 @@ from engineio import socket as eio_socket
 from socketio import manager as sio_manager
 from socketio import packet as sio_packet
 
+from webapp import metrics
+
 log = logging.getLogger(__name__)
 
 _FRAME = "_parley_frame"
 COALESCED = frozenset({"presence"})  # events coalesced per room and pass of the event loop
 DIRECT = "_parley_direct"  # an Engine.IO socket's Direct, while it has an idle WebSocket
+HELD = "_parley_held"  # packets for this socket held until the pass of the event loop ends
 WRITER_IDLE = "_parley_writer_idle"  # True: nothing is being written to that WebSocket now
 # (both set by webapp.server.connections, which owns the WebSocket transport)
 
@@ -56,6 +69,13 @@ def install() -> None:
         # former).
         if self.closed or not self.check_ping_timeout():
             return
+        held = self.__dict__.get(HELD)
+        if held is not None:
+            # An ack, a reply, a PING or a CLOSE: written now, after what this pass holds for
+            # the socket and with it (an ack waits for no one else's events).
+            held.append(pkt)
+            write_held(self, time.time())
+            return
         direct = self.__dict__.get(DIRECT)
         if (
             direct is None
@@ -66,16 +86,80 @@ def install() -> None:
             or not direct.try_send(_frame(direct.ws, pkt))
         ):
             queued_send(self, pkt)
-            queue = self.queue
-            if getattr(queue, "over", bool)():
-                from webapp.server import connections  # (it imports this module)
+            check_queue(self)
 
-                connections.cut_off(self, f"{queue.bytes} bytes wait for a client that does not "
-                                          "read them")
+    def check_queue(sock) -> None:
+        queue = sock.queue
+        if getattr(queue, "over", bool)():
+            from webapp.server import connections  # (it imports this module)
 
+            connections.cut_off(sock, f"{queue.bytes} bytes wait for a client that does not "
+                                      "read them")
+
+    def write_held(sock, now: float) -> int:
+        """Write what is held for ``sock`` in one ``send``, or else queue it, in order.
+
+        Answers how many packets that one ``send`` carried (0: none, or they were queued)."""
+        state = sock.__dict__
+        pkts = state.pop(HELD, None)
+        if not pkts or sock.closed:
+            return 0
+        direct = state.get(DIRECT)
+        if (
+            direct is not None
+            and state.get(WRITER_IDLE, False)
+            and not sock.queue.queue
+            and not (sock.last_ping and now - sock.last_ping > sock.server.ping_timeout)
+            and not any(isinstance(p.data, bytes) for p in pkts)  # text frames, as the writer's
+        ):
+            frame = (_frame(direct.ws, pkts[0]) if len(pkts) == 1
+                     else b"".join([_frame(direct.ws, p) for p in pkts]))
+            if direct.try_send(frame):
+                return len(pkts)
+        for pkt in pkts:
+            queued_send(sock, pkt)
+        check_queue(sock)
+        return 0
+
+    def flush_held() -> None:
+        """The pass of the event loop is over: write each socket's held packets."""
+        global _flush_due
+        socks, _holding[:] = _holding[:], []
+        _flush_due = False
+        now = time.time()
+        writes = packets = 0
+        for sock in socks:
+            try:
+                written = write_held(sock, now)
+            except Exception:
+                log.exception("writing to %s failed", sock.sid)
+                continue
+            if written:
+                writes += 1
+                packets += written
+        metrics.flushed(writes, packets)
+
+    global _flush_held
+    _flush_held = flush_held
     eio_socket.Socket.send = send
     eio_socket.Socket._parley_fanout = True
     _install_manager_emit()
+
+
+_holding: list = []  # the Engine.IO sockets with packets held in this pass
+_flush_due = False  # a greenlet to flush them is on its way
+_flush_held = None  # set by install()
+
+
+def _hold(sock, state: dict, pkts: list) -> None:
+    global _flush_due
+    state[HELD] = list(pkts)
+    _holding.append(sock)
+    if not _flush_due:
+        _flush_due = True
+        # A greenlet of its own, started when this pass of the loop is over (see _deliver's
+        # presence: a send that finds a dead socket runs its disconnect handler there).
+        eventlet.spawn_n(_flush_held)
 
 
 def _install_manager_emit() -> None:
@@ -137,7 +221,6 @@ def _install_manager_emit() -> None:
         # at 50,000 deliveries/s every call layer and attribute lookup per recipient shows.
         # Text packets share one frame, however many (coalesced presence: several).
         texts = eio_pkts if all(isinstance(p.data, str) for p in eio_pkts) else None
-        frame = None
         now, ping_timeout = time.time(), eio.ping_timeout
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
@@ -146,19 +229,20 @@ def _install_manager_emit() -> None:
             if sock is None or sock.closed:
                 continue
             state = sock.__dict__
-            direct = state.get(DIRECT)
+            held = state.get(HELD)
+            if held is not None:
+                held.extend(eio_pkts)
+                continue
             if (
                 texts is not None
-                and direct is not None
+                and state.get(DIRECT) is not None
                 and state.get(WRITER_IDLE, False)
                 and sock.upgraded
                 and not sock.queue.queue
                 and not (sock.last_ping and now - sock.last_ping > ping_timeout)
             ):
-                if frame is None:
-                    frame = b"".join(_frame(direct.ws, pkt) for pkt in texts)
-                if direct.try_send(frame):
-                    continue
+                _hold(sock, state, texts)
+                continue
             try:
                 for pkt in eio_pkts:
                     sock.send(pkt)
