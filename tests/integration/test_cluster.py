@@ -1,10 +1,14 @@
-"""Three server processes behind nginx behave as one: chat, presence, typing, history, polling."""
+"""Three server processes behind nginx behave as one: chat, presence, typing, history, polling;
+and each hears only the rooms it has connections in."""
 import json
+import time
 
 import pytest
+import redis
 
+from tests.gateway.conftest import PlainClient
 from tests.integration.conftest import flask_command
-from tests.support import ChatClient, unique
+from tests.support import ChatClient, eventually, unique
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +180,99 @@ def test_a_profile_change_made_on_any_process_reaches_the_rooms_on_every_process
     finally:
         alice.close()
         bob.close()
+
+
+# -- a process hears only its rooms (webapp/server/messagequeue.py) -----------------------------
+def _subscribers(redis_url: str, room: str) -> int:
+    """How many processes are subscribed to ``room``'s channel of the message queue."""
+    channel = f"flask-socketio:room:{room}"
+    return dict(redis.Redis.from_url(redis_url).pubsub_numsub(channel))[channel.encode()]
+
+
+def test_a_process_subscribes_to_a_room_while_it_has_someone_in_it(cluster, redis_url):
+    room = unique("routed")
+    alice, bob, alice_too = (
+        ChatClient(cluster.url, unique(name), ["websocket"], headers=cluster.cookie_for(i)).connect()
+        for name, i in (("alice", 0), ("bob", 1), ("alice2", 0))
+    )
+    try:
+        assert _subscribers(redis_url, room) == 0
+        assert alice.call("join", {"room": room})["ok"]
+        assert _subscribers(redis_url, room) == 1  # confirmed before the join was answered
+        assert bob.call("join", {"room": room})["ok"]
+        assert _subscribers(redis_url, room) == 2
+        assert alice_too.call("join", {"room": room})["ok"]
+        assert _subscribers(redis_url, room) == 2  # one subscription a process, not a connection
+        # Each connection's own room too: an emit to one connection finds its process.
+        assert _subscribers(redis_url, bob.sio.get_sid()) == 1
+        # Across processes, both ways; the third process, with nobody in the room, hears none.
+        for sender in (alice, bob):
+            sent = sender.call("message", {"room": room, "text": f"from {sender.name}"})["message"]
+            for receiver in (alice, bob, alice_too):
+                assert receiver.wait("message", lambda m, i=sent["id"]: m["id"] == i) == sent
+        assert alice.call("leave", {"room": room})["ok"]
+        assert _subscribers(redis_url, room) == 2  # alice_too is still in it there
+        alice_too.close()
+        assert eventually(lambda: _subscribers(redis_url, room) == 1)
+        sent = bob.call("message", {"room": room, "text": "process 0 has left"})["message"]
+        assert bob.wait("message", lambda m: m["id"] == sent["id"]) == sent
+    finally:
+        for client in (alice, bob, alice_too):
+            client.close()
+    assert eventually(lambda: _subscribers(redis_url, room) == 0)
+
+
+def test_a_gateway_connection_subscribes_its_process_too(cluster, redis_url):
+    room = unique("routed")
+    alice = ChatClient(cluster.url, unique("alice"), ["websocket"],
+                       headers=cluster.cookie_for(0)).connect()
+    plain = PlainClient(cluster.servers[1].url, name=unique("bob"), room=room)
+    try:
+        assert plain.reply()["room"]["name"] == room
+        assert _subscribers(redis_url, room) == 1
+        assert alice.call("join", {"room": room})["ok"]
+        assert _subscribers(redis_url, room) == 2
+        sent = alice.call("message", {"room": room, "text": "to a plain socket elsewhere"})
+        assert plain.wait("message") == sent["message"]
+        plain.close()
+        assert eventually(lambda: _subscribers(redis_url, room) == 1)
+    finally:
+        alice.close()
+
+
+def test_a_process_of_the_previous_release_still_hears_every_room(cluster, redis_url):
+    """A rolling deploy: a process that reads only the one shared channel (the release before
+    room channels) still gets room events there, and this release's processes each get them once."""
+    room = unique("rolling")
+    old = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    old.subscribe("flask-socketio")
+    alice, bob = (
+        ChatClient(cluster.url, unique(name), ["websocket"], headers=cluster.cookie_for(i)).connect()
+        for name, i in (("alice", 0), ("bob", 1))
+    )
+    try:
+        for client in (alice, bob):
+            assert client.call("join", {"room": room})["ok"]
+        sent_ids: list[int] = []
+
+        def old_process_hears_one() -> bool:
+            # Processes look for older ones every LEGACY_CHECK seconds: send until one is heard.
+            sent_ids.append(alice.call("message", {"room": room, "text": "hello"})["message"]["id"])
+            deadline = time.monotonic() + 1.0
+            while (left := deadline - time.monotonic()) > 0:
+                got = old.get_message(timeout=left)
+                if got is not None:
+                    event = json.loads(got["data"])
+                    if event.get("room") == room and event["data"][0]["id"] == sent_ids[-1]:
+                        return True
+            return False
+        assert eventually(old_process_hears_one, timeout=15, interval=0)
+        barrier = alice.call("message", {"room": room, "text": "the last"})["message"]
+        heard = []
+        while (message := bob.wait("message", lambda m: m["room"] == room))["id"] != barrier["id"]:
+            heard.append(message["id"])
+        assert heard == sent_ids  # each once, in order: the flagged copies were dropped
+    finally:
+        old.close()
+        for client in (alice, bob):
+            client.close()

@@ -31,6 +31,9 @@ class Hub:
         self.connections: dict[str, Connection] = {}
         self.rooms: dict[str, set[Connection]] = defaultdict(set)
         self._rooms_of: dict[str, set[str]] = defaultdict(set)
+        # With Redis, the manager subscribes to a room's channel while a local connection of
+        # either kind is in the room (webapp/server/messagequeue.py): told of the gateway's.
+        self.queue: ResilientRedisManager | None = None
 
     def add(self, conn: Connection, rooms: Iterable[str]) -> None:
         """Register an authenticated connection; it also answers to its sid, like a Socket.IO one."""
@@ -44,8 +47,11 @@ class Hub:
             self._discard(conn, room)
 
     def enter(self, conn: Connection, room: str) -> None:
+        first = self.queue is not None and not self.queue.has_local(room)
         self.rooms[room].add(conn)
         self._rooms_of[conn.sid].add(room)
+        if first:
+            self.queue.interest(room, True, wait=room != conn.sid)
 
     def leave(self, conn: Connection, room: str) -> None:
         self._rooms_of.get(conn.sid, set()).discard(room)
@@ -57,6 +63,8 @@ class Hub:
             members.discard(conn)
             if not members:
                 del self.rooms[room]
+                if self.queue is not None and not self.queue.has_local(room):
+                    self.queue.interest(room, False)
 
     def deliver(self, event: str, data, room, skip_sid=None) -> int:
         """Send one event to the connections in ``room`` (a name, a list of names, or None: all);
@@ -135,6 +143,9 @@ class GatewayManager(GatewayDelivery):
 class GatewayRedisManager(ResilientRedisManager, GatewayDelivery):
     """Several processes: the Redis message queue, plus the gateway on every process."""
 
+    def has_local(self, room: str) -> bool:
+        return super().has_local(room) or (self.gateway is not None and room in self.gateway.rooms)
+
 
 def client_manager(hub: Hub, redis_url: str | None, timeout: float = 0.5) -> socketio.Manager:
     """The client manager for ``SocketIO.init_app``, delivering to ``hub`` as well."""
@@ -142,6 +153,7 @@ def client_manager(hub: Hub, redis_url: str | None, timeout: float = 0.5) -> soc
         # Flask-SocketIO's default channel, where its external emitter (webapp/chat/external.py,
         # ``SocketIO(message_queue=REDIS_URL)``) publishes.
         manager = GatewayRedisManager(redis_url, channel="flask-socketio", timeout=timeout)
+        hub.queue = manager
     else:
         manager = GatewayManager()
     manager.gateway = hub
