@@ -23,11 +23,12 @@ when the pass ends. A 1,000-member room that 50 people join at once took 50 writ
 (issue 19: ~500,000 sends to fill it); now about one per member per pass. Presence events keep
 their order among themselves, not with other events (docs/protocol.md).
 
-Every broadcast's packets are coalesced per socket too: the first broadcast that finds a socket
-writable holds its packets on the socket (``HELD``) until the pass of the event loop ends, and
-what else that socket is sent in the pass -- other broadcasts, acks, replies -- joins them in
-order; then one ``send`` writes them all. In a busy room a member gets several messages in a
-pass, each a system call and a TCP segment of its own before. A packet that cannot be framed
+Broadcasts are coalesced per socket too. The first broadcast of a pass of the event loop is
+written at once; a later one in the same pass holds its packets on each writable socket
+(``HELD``) until the pass ends, and what else that socket is sent in the pass -- other
+broadcasts, acks, replies -- joins them in order; then one ``send`` writes them all. In a busy
+room a member gets several messages in a pass, each a system call and a TCP segment of its own
+before; in a quiet one nothing is held. A packet that cannot be framed
 here (binary data), or finds the writer busy, goes to the queue with what is held, in order. An
 ack (any packet sent to the one socket) does not wait for the pass to end: it is written at once
 with what is held, so coalescing adds nothing to an answer's latency.
@@ -152,14 +153,21 @@ _flush_held = None  # set by install()
 
 
 def _hold(sock, state: dict, pkts: list) -> None:
-    global _flush_due
     state[HELD] = list(pkts)
     _holding.append(sock)
-    if not _flush_due:
-        _flush_due = True
-        # A greenlet of its own, started when this pass of the loop is over (see _deliver's
-        # presence: a send that finds a dead socket runs its disconnect handler there).
-        eventlet.spawn_n(_flush_held)
+
+
+def _pass_began() -> bool:
+    """Whether a broadcast went out earlier in this pass of the loop; if not, from now on the
+    pass's broadcasts are held, and flushed when it ends."""
+    global _flush_due
+    if _flush_due:
+        return True
+    _flush_due = True
+    # A greenlet of its own, started when this pass of the loop is over (see _deliver's
+    # presence: a send that finds a dead socket runs its disconnect handler there).
+    eventlet.spawn_n(_flush_held)
+    return False
 
 
 def _install_manager_emit() -> None:
@@ -221,6 +229,9 @@ def _install_manager_emit() -> None:
         # at 50,000 deliveries/s every call layer and attribute lookup per recipient shows.
         # Text packets share one frame, however many (coalesced presence: several).
         texts = eio_pkts if all(isinstance(p.data, str) for p in eio_pkts) else None
+        # The pass's first broadcast is written at once (a quiet room pays nothing for the
+        # coalescing); the ones after it in the same pass are held and written together.
+        hold, frame = _pass_began(), None
         now, ping_timeout = time.time(), eio.ping_timeout
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
@@ -241,8 +252,13 @@ def _install_manager_emit() -> None:
                 and not sock.queue.queue
                 and not (sock.last_ping and now - sock.last_ping > ping_timeout)
             ):
-                _hold(sock, state, texts)
-                continue
+                if hold:
+                    _hold(sock, state, texts)
+                    continue
+                if frame is None:
+                    frame = b"".join([_frame(state[DIRECT].ws, pkt) for pkt in texts])
+                if state[DIRECT].try_send(frame):
+                    continue
             try:
                 for pkt in eio_pkts:
                     sock.send(pkt)
