@@ -132,13 +132,13 @@ class ResilientRedisManager(socketio.RedisManager):
         pubsub = self._pubsub
         if pubsub is None:
             return False
+        if kind == "subscribe":  # before sending: the answer may be read while the send waits
+            for channel in channels:
+                self._asked.setdefault(channel, deque()).append(done)
         try:
             getattr(pubsub, kind)(*channels)
         except (redis.RedisError, OSError):
-            return False  # the listener notices and starts again
-        if kind == "subscribe":
-            for channel in channels:
-                self._asked.setdefault(channel, deque()).append(done)
+            return False  # the listener notices, starts again and lets the waiters go
         return True
 
     def _confirmed(self, channel: str) -> None:
@@ -237,6 +237,7 @@ class ResilientRedisManager(socketio.RedisManager):
     def _listen(self):
         """The events other processes publish; after any gap, this process's clients resync."""
         self._listener = greenlet.getcurrent()
+        self._release_waiters()  # python-socketio starts _listen again after an error in it
         shared = self.channel.encode()
         lost, pause = False, 0.1
         while True:
@@ -300,9 +301,9 @@ class ResilientRedisManager(socketio.RedisManager):
         while todo:
             for i in range(0, len(todo), SUBSCRIBE_CHUNK):
                 chunk = todo[i:i + SUBSCRIBE_CHUNK]
-                pubsub.subscribe(*chunk)  # may switch greenlets: rooms may be entered meanwhile
                 for channel in chunk:
                     self._asked.setdefault(channel, deque()).append(None)
+                pubsub.subscribe(*chunk)  # may switch greenlets: rooms may be entered meanwhile
             sent.update(todo)
             todo = list(self._wanted - sent)
         stale = sent - self._wanted - {self.channel, self.mark}  # rooms left meanwhile
